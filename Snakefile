@@ -1,0 +1,23 @@
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schemas/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/inventory.smk"
+include: "rules/transcribe.smk"
+include: "rules/extract.smk"
+include: "rules/pseudonymise.smk"
+include: "rules/corpus.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        get_final_outputs(),

@@ -1,0 +1,96 @@
+rule detect_entities:
+    input:
+        units=item_units,
+        register=config["register"],
+        allow_list=config["allow_list"],
+    output:
+        detections=f"{RESTRICTED}/entities/{{practice}}/{{item_id}}.json",
+    log:
+        "logs/detect_entities/{practice}/{item_id}.log",
+    benchmark:
+        "benchmarks/detect_entities/{practice}/{item_id}.tsv"
+    conda:
+        "../envs/nlp.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=30,
+    params:
+        settings=config["pseudonymisation"],
+    script:
+        "../scripts/detect_entities.py"
+
+
+# The ledger itself is a param, not an output: Snakemake deletes outputs before rerunning a job,
+# and the ledger must only ever grow. The state file records the ledger version it left behind.
+rule update_ledger:
+    input:
+        detections=practice_detections,
+        register=config["register"],
+    output:
+        state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
+        review=f"{RESTRICTED}/review/{{practice}}.tsv",
+    log:
+        "logs/update_ledger/{practice}.log",
+    conda:
+        "../envs/nlp.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        ledger=practice_ledger,
+        review_threshold=config["pseudonymisation"]["review_threshold"],
+    script:
+        "../scripts/update_ledger.py"
+
+
+rule pseudonymise_item:
+    input:
+        units=item_units,
+        detections=f"{RESTRICTED}/entities/{{practice}}/{{item_id}}.json",
+        ledger_state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
+    output:
+        units=f"{SHAREABLE}/items/{{practice}}/{{item_id}}.json",
+        text=f"{SHAREABLE}/items/{{practice}}/{{item_id}}.txt",
+        anonymisation_log=f"{RESTRICTED}/anonymisation-log/{{practice}}/{{item_id}}.tsv",
+    log:
+        "logs/pseudonymise_item/{practice}/{item_id}.log",
+    benchmark:
+        "benchmarks/pseudonymise_item/{practice}/{item_id}.tsv"
+    conda:
+        "../envs/nlp.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        ledger=practice_ledger,
+    script:
+        "../scripts/pseudonymise_item.py"
+
+
+rule leak_check:
+    input:
+        shareable_items=all_shareable_items,
+        corpora=all_corpora,
+        ledger_states=all_ledger_states,
+        register=config["register"],
+    output:
+        report=f"{SHAREABLE}/leak-check.tsv",
+    log:
+        "logs/leak_check.log",
+    benchmark:
+        "benchmarks/leak_check.tsv"
+    conda:
+        "../envs/corpus.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        shareable_dir=SHAREABLE,
+        ledgers=all_ledgers,
+        item_ids=manifest_item_ids,
+    script:
+        "../scripts/leak_check.py"

@@ -1,0 +1,11 @@
+from fieldcorpus.rulescript import run_rule
+from fieldcorpus.stages import corpus_job
+
+run_rule(
+    snakemake,
+    corpus_job,
+    items=list(snakemake.input.item_units),
+    parquet=snakemake.output.parquet,
+    csv=snakemake.output.csv,
+    settings=dict(snakemake.params.settings),
+)

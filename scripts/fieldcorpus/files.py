@@ -1,0 +1,97 @@
+"""Atomic writes, zone permissions and checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+RESTRICTED_FILE_MODE = 0o600
+RESTRICTED_DIR_MODE = 0o700
+SHAREABLE_FILE_MODE = 0o644
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk_size):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def make_restricted_dirs(path: str | os.PathLike) -> Path:
+    """Create a directory chain with 0700 on every level we create (umask-independent)."""
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        directory.mkdir(exist_ok=True)
+        os.chmod(directory, RESTRICTED_DIR_MODE)
+    return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int) -> Path:
+    """Write to a temporary file in the same directory, fsync, chmod, then rename over `path`.
+
+    A killed job therefore leaves either the old file or none, never a partial one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, mode: int) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def dump_json(data) -> str:
+    """Stable JSON: sorted keys, fixed indentation, trailing newline (byte-identical reruns)."""
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
+def write_restricted_json(path: str | os.PathLike, data) -> Path:
+    return atomic_write_text(path, dump_json(data), RESTRICTED_FILE_MODE)
+
+
+def write_shareable_json(path: str | os.PathLike, data) -> Path:
+    return atomic_write_text(path, dump_json(data), SHAREABLE_FILE_MODE)
+
+
+def read_json(path: str | os.PathLike):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def atomic_output_path(path: str | os.PathLike) -> tuple[Path, Path]:
+    """For writers that need a file name (parquet, docx): returns (temporary path, final path)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    os.close(fd)
+    return Path(tmp_name), path
+
+
+def commit_output(tmp: Path, final: Path, mode: int) -> Path:
+    os.chmod(tmp, mode)
+    os.replace(tmp, final)
+    return final

@@ -1,0 +1,12 @@
+from fieldcorpus.rulescript import run_rule
+from fieldcorpus.stages import leak_check_job
+
+run_rule(
+    snakemake,
+    leak_check_job,
+    shareable_dir=snakemake.params.shareable_dir,
+    ledgers=list(snakemake.params.ledgers),
+    register=snakemake.input.register,
+    manifest_ids=list(snakemake.params.item_ids),
+    output=snakemake.output.report,
+)

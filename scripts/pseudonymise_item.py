@@ -1,0 +1,13 @@
+from fieldcorpus.rulescript import run_rule
+from fieldcorpus.stages import pseudonymise_job
+
+run_rule(
+    snakemake,
+    pseudonymise_job,
+    units=snakemake.input.units,
+    detections=snakemake.input.detections,
+    ledger=snakemake.params.ledger,
+    output_json=snakemake.output.units,
+    output_text=snakemake.output.text,
+    anonymisation_log=snakemake.output.anonymisation_log,
+)

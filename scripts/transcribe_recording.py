@@ -1,0 +1,14 @@
+from fieldcorpus.rulescript import run_rule
+from fieldcorpus.stages import transcribe_job
+
+run_rule(
+    snakemake,
+    transcribe_job,
+    raw=snakemake.input.recording,
+    inventory=snakemake.input.inventory,
+    output=snakemake.output.transcript,
+    item=snakemake.params.item,
+    settings=dict(snakemake.params.settings),
+    threads=snakemake.threads,
+    models_dir=snakemake.params.settings.get("models_dir"),
+)

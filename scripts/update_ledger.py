@@ -1,0 +1,13 @@
+from fieldcorpus.rulescript import run_rule
+from fieldcorpus.stages import ledger_job
+
+run_rule(
+    snakemake,
+    ledger_job,
+    detections=list(snakemake.input.detections),
+    register=snakemake.input.register,
+    ledger=snakemake.params.ledger,
+    state=snakemake.output.state,
+    review=snakemake.output.review,
+    review_threshold=float(snakemake.params.review_threshold),
+)
