@@ -125,3 +125,8 @@ def get_final_outputs():
 
 def all_shareable_json(wildcards=None):
     return [path for path in all_shareable_items() if path.endswith(".json")]
+
+
+def shareable_root_of_report(wildcards, output):
+    """The shareable zone is the directory the leak-check report sits in."""
+    return os.path.dirname(output.report)

@@ -89,7 +89,7 @@ rule leak_check:
         mem_mb=2000,
         runtime=30,
     params:
-        shareable_dir=SHAREABLE,
+        shareable_dir=shareable_root_of_report,
         ledgers=all_ledgers,
         item_ids=manifest_item_ids,
     script:

@@ -13,9 +13,16 @@ from .files import SHAREABLE_FILE_MODE, atomic_output_path, commit_output, read_
 
 KINDS = ["interview", "clinic_review", "observation", "document", "workshop", "meeting"]
 ROLES = [
-    "gp", "nurse", "practice_manager", "receptionist", "pharmacist", "patient", "facilitator",
-    "researcher", "other",
-]  # fmt: skip
+    "gp",
+    "nurse",
+    "practice_manager",
+    "receptionist",
+    "pharmacist",
+    "patient",
+    "facilitator",
+    "researcher",
+    "other",
+]
 CORPUS_SCHEMA = pa.schema(
     [
         ("practice", pa.dictionary(pa.int32(), pa.string())),
@@ -80,8 +87,9 @@ def build_corpus(item_paths: list[str | Path]) -> pd.DataFrame:
     return frame
 
 
-def write_corpus(frame: pd.DataFrame, parquet_path: str | Path, csv_path: str | Path,
-                 excel_bom: bool = True) -> None:  # fmt: skip
+def write_corpus(
+    frame: pd.DataFrame, parquet_path: str | Path, csv_path: str | Path, excel_bom: bool = True
+) -> None:
     """Typed parquet and an Excel-friendly CSV (UTF-8 with BOM, every field quoted)."""
     table = pa.Table.from_pandas(frame, schema=CORPUS_SCHEMA, preserve_index=False)
     tmp, final = atomic_output_path(parquet_path)

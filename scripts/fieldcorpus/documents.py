@@ -47,19 +47,18 @@ def _extract_pdf(path: Path, item_id: str, settings: dict) -> dict:
     import pdfplumber
     import pypdfium2
     from pdfminer.pdfdocument import PDFPasswordIncorrect
-    from pdfminer.pdfparser import PDFSyntaxError
 
     min_chars = int(settings.get("ocr_min_chars", 20))
     ocr_enabled = bool(settings.get("ocr", True))
     units, ocr_pages = [], 0
     try:
         pdf = pdfplumber.open(path)
-    except PDFPasswordIncorrect as exc:
-        raise FieldcorpusError(
-            item_id, "PDF is encrypted", "supply an unlocked copy and update the manifest"
-        ) from exc
-    except (PDFSyntaxError, Exception) as exc:
-        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+    except Exception as exc:  # pdfplumber wraps pdfminer's errors in PdfminerException
+        causes = [exc, *getattr(exc, "args", ())]
+        if (
+            any(isinstance(c, PDFPasswordIncorrect) for c in causes)
+            or "encrypt" in repr(exc).lower()
+        ):
             raise FieldcorpusError(
                 item_id, "PDF is encrypted", "supply an unlocked copy and update the manifest"
             ) from exc
@@ -80,15 +79,26 @@ def _extract_pdf(path: Path, item_id: str, settings: dict) -> dict:
                 if ocr_text:
                     ocr_pages += 1
                     units.append(
-                        {"id": f"p{number:04d}-b001", "text": ocr_text, "page": number,
-                         "block": 1, "ocr": True, "confidence": confidence}
-                    )  # fmt: skip
+                        {
+                            "id": f"p{number:04d}-b001",
+                            "text": ocr_text,
+                            "page": number,
+                            "block": 1,
+                            "ocr": True,
+                            "confidence": confidence,
+                        }
+                    )
                 continue
             if text:
                 units.append(
-                    {"id": f"p{number:04d}-b001", "text": text, "page": number, "block": 1,
-                     "ocr": False}
-                )  # fmt: skip
+                    {
+                        "id": f"p{number:04d}-b001",
+                        "text": text,
+                        "page": number,
+                        "block": 1,
+                        "ocr": False,
+                    }
+                )
             page.flush_cache()
         if rasteriser is not None:
             rasteriser.close()

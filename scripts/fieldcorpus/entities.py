@@ -131,9 +131,18 @@ class RegisterMatcher:
             )
         entity_type = chosen[0].entity_type
         return Detection(
-            unit_id, start, end, text, normalise(text), entity_type, "Person", "register", 0.5,
-            "", True,
-        )  # fmt: skip
+            unit_id,
+            start,
+            end,
+            text,
+            normalise(text),
+            entity_type,
+            "Person",
+            "register",
+            0.5,
+            "",
+            True,
+        )
 
     def find(self, unit_id: str, text: str) -> list[Detection]:
         found: list[Detection] = []
@@ -252,7 +261,7 @@ def detect_entities(
                         "pattern",
                         hit.score,
                         f"[{hit.label}]",
-                    )  # fmt: skip
+                    )
                 )
         if sources.get("titles", True):
             for hit in find_titled_names(text) + find_practice_names(text):
@@ -271,7 +280,7 @@ def detect_entities(
                         hit.label,
                         source,
                         hit.score,
-                    )  # fmt: skip
+                    )
                 )
         if doc is not None:
             for ent in doc.ents:
@@ -289,7 +298,7 @@ def detect_entities(
                         label,
                         "ner",
                         0.85,
-                    )  # fmt: skip
+                    )
                 )
         results += [d.to_dict() for d in _resolve_overlaps(found)]
     return results

@@ -113,7 +113,9 @@ def inventory_item(path: str | os.PathLike, item) -> dict:
             message = str(exc).lower()
             if "password" in message:
                 raise FieldcorpusError(
-                    item.item_id, "PDF is encrypted", "supply an unlocked copy"
+                    item.item_id,
+                    "PDF is encrypted",
+                    "supply an unlocked copy and update the manifest",
                 ) from exc
             raise FieldcorpusError(
                 item.item_id, "PDF cannot be read (corrupt or truncated)", "supply a readable copy"

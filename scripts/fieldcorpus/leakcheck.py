@@ -74,8 +74,12 @@ def item_of(path: Path, item_ids: set[str]) -> str:
     return "-"
 
 
-def check_tree(shareable_dir: str | Path, ledgers: list[Ledger], register: list[RegisterEntry],
-               item_ids: set[str]) -> list[dict]:  # fmt: skip
+def check_tree(
+    shareable_dir: str | Path,
+    ledgers: list[Ledger],
+    register: list[RegisterEntry],
+    item_ids: set[str],
+) -> list[dict]:
     """Scan the shareable tree; return one row per file (result 'clean' or 'leak')."""
     root = Path(shareable_dir)
     pattern = compile_alternation(needles(ledgers, register))
@@ -102,8 +106,9 @@ def check_tree(shareable_dir: str | Path, ledgers: list[Ledger], register: list[
 
 def rows_to_tsv(rows: list[dict]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ("file", "item_id", "result"), delimiter="\t",
-                            lineterminator="\n")  # fmt: skip
+    writer = csv.DictWriter(
+        buffer, ("file", "item_id", "result"), delimiter="\t", lineterminator="\n"
+    )
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

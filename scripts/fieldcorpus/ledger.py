@@ -80,8 +80,15 @@ class Ledger:
             number += 1
         return f"[{label} {number}]"
 
-    def add(self, original: str, canonical: str, entity_type: str, pseudonym: str, source: str,
-            item_id: str) -> None:  # fmt: skip
+    def add(
+        self,
+        original: str,
+        canonical: str,
+        entity_type: str,
+        pseudonym: str,
+        source: str,
+        item_id: str,
+    ) -> None:
         if original_key(original) in self._by_original and canonical in self._by_canonical:
             return
         self._index(
@@ -95,8 +102,9 @@ class Ledger:
             }
         )
 
-    def assign(self, detection: dict, item_id: str, register_by_canonical: dict,
-               reserved: set[str]) -> str:  # fmt: skip
+    def assign(
+        self, detection: dict, item_id: str, register_by_canonical: dict, reserved: set[str]
+    ) -> str:
         """Pseudonym for a detection, adding ledger rows for anything new."""
         if detection.get("ambiguous"):
             return NEUTRAL_PSEUDONYM
@@ -106,8 +114,14 @@ class Ledger:
                 detection["label"], reserved
             )
         canonical = detection["canonical"]
-        self.add(detection["text"], canonical, detection["entity_type"], pseudonym,
-                 detection["source"], item_id)  # fmt: skip
+        self.add(
+            detection["text"],
+            canonical,
+            detection["entity_type"],
+            pseudonym,
+            detection["source"],
+            item_id,
+        )
         entry: RegisterEntry | None = register_by_canonical.get(canonical)
         if entry is not None:
             for string in entry.strings:

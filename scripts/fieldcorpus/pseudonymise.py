@@ -13,17 +13,41 @@ from .ledger import Ledger
 from .textmatch import compile_alternation
 
 ANONYMISATION_LOG_COLUMNS = (
-    "item_id", "unit_id", "start", "end", "original", "replacement", "source", "score",
-)  # fmt: skip
+    "item_id",
+    "unit_id",
+    "start",
+    "end",
+    "original",
+    "replacement",
+    "source",
+    "score",
+)
 
 
-def _choose(spans: list[dict]) -> list[dict]:
+def _choose(spans: list[dict], text: str) -> list[dict]:
+    """Non-overlapping spans; neighbours with the same pseudonym and only spaces between them
+    ('Sarah' + misspelt 'Mitchel') become one replacement."""
     ranked = sorted(spans, key=lambda s: (s["rank"], -(s["end"] - s["start"]), s["start"]))
     kept: list[dict] = []
     for span in ranked:
         if all(span["end"] <= k["start"] or span["start"] >= k["end"] for k in kept):
             kept.append(span)
-    return sorted(kept, key=lambda s: s["start"])
+    merged: list[dict] = []
+    for span in sorted(kept, key=lambda s: s["start"]):
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous["replacement"] == span["replacement"]
+            and not text[previous["end"] : span["start"]].strip()
+        ):
+            merged[-1] = {
+                **previous,
+                "end": span["end"],
+                "score": min(previous["score"], span["score"]),
+            }
+        else:
+            merged.append(span)
+    return merged
 
 
 def pseudonymise_units(
@@ -46,19 +70,31 @@ def pseudonymise_units(
                     "rerun so the practice ledger is updated first"
                 )
             spans.append(
-                {"start": detection["start"], "end": detection["end"], "replacement": pseudonym,
-                 "source": detection["source"], "score": detection["score"], "rank": 0}
-            )  # fmt: skip
+                {
+                    "start": detection["start"],
+                    "end": detection["end"],
+                    "replacement": pseudonym,
+                    "source": detection["source"],
+                    "score": detection["score"],
+                    "rank": 0,
+                }
+            )
         if ledger_pattern is not None:
             for match in ledger_pattern.finditer(text):
                 pseudonym = ledger.lookup({"canonical": "", "text": match.group()})
                 if pseudonym:
                     spans.append(
-                        {"start": match.start(), "end": match.end(), "replacement": pseudonym,
-                         "source": "ledger", "score": 1.0, "rank": 1}
-                    )  # fmt: skip
+                        {
+                            "start": match.start(),
+                            "end": match.end(),
+                            "replacement": pseudonym,
+                            "source": "ledger",
+                            "score": 1.0,
+                            "rank": 1,
+                        }
+                    )
         pieces, cursor = [], 0
-        for span in _choose(spans):
+        for span in _choose(spans, text):
             pieces.append(text[cursor : span["start"]])
             pieces.append(span["replacement"])
             cursor = span["end"]

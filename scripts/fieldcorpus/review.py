@@ -5,8 +5,17 @@ from __future__ import annotations
 import csv
 import io
 
-REVIEW_COLUMNS = ("item_id", "unit_id", "start", "end", "text", "source", "score", "reason",
-                  "resolve")  # fmt: skip
+REVIEW_COLUMNS = (
+    "item_id",
+    "unit_id",
+    "start",
+    "end",
+    "text",
+    "source",
+    "score",
+    "reason",
+    "resolve",
+)
 
 
 def review_rows(detections_by_item: list[tuple[str, list[dict]]], threshold: float) -> list[dict]:

@@ -20,9 +20,11 @@ def run_rule(snakemake, job: Callable[..., object], **arguments) -> None:
         os.dup2(log_handle.fileno(), 2)
         sys.stderr = log_handle
         logging.basicConfig(
-            stream=log_handle, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+            stream=log_handle,
+            level=logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s",
             force=True,
-        )  # fmt: skip
+        )
         try:
             job(**arguments)
         except FieldcorpusError as error:
@@ -36,6 +38,8 @@ def run_rule(snakemake, job: Callable[..., object], **arguments) -> None:
             print("".join(traceback.format_tb(error.__traceback__)), file=log_handle, flush=True)
             print(
                 f"fieldcorpus: rule {snakemake.rule} failed with {type(error).__name__}; "
-                f"see its log", file=terminal, flush=True,
-            )  # fmt: skip
+                f"see its log",
+                file=terminal,
+                flush=True,
+            )
             sys.exit(1)

@@ -23,13 +23,21 @@ def inventory_job(raw: str, output: str, item: dict) -> None:
 
     record = Item(**item)
     facts = inventory_item(raw, record)
-    write_restricted_json(output, {"item": record.public_metadata(), "raw_path": item["path"],
-                                   **facts})  # fmt: skip
+    write_restricted_json(
+        output, {"item": record.public_metadata(), "raw_path": item["path"], **facts}
+    )
     log.info("inventoried item %s (%s)", record.item_id, facts["media_type"])
 
 
-def transcribe_job(raw: str, inventory: str, output: str, item: dict, settings: dict,
-                   threads: int, models_dir: str | None = None) -> None:  # fmt: skip
+def transcribe_job(
+    raw: str,
+    inventory: str,
+    output: str,
+    item: dict,
+    settings: dict,
+    threads: int,
+    models_dir: str | None = None,
+) -> None:
     from .transcription import transcribe_recording
     from .units import unit_document
 
@@ -64,13 +72,20 @@ def detect_job(units: str, register: str, allow_list: str, output: str, settings
         settings,
         nlp,
     )
-    write_restricted_json(output, {"item_id": document["item"]["item_id"],
-                                   "detections": detections})  # fmt: skip
+    write_restricted_json(
+        output, {"item_id": document["item"]["item_id"], "detections": detections}
+    )
     log.info("item %s: %d detections", document["item"]["item_id"], len(detections))
 
 
-def ledger_job(detections: list[str], register: str, ledger: str, state: str, review: str,
-               review_threshold: float) -> None:  # fmt: skip
+def ledger_job(
+    detections: list[str],
+    register: str,
+    ledger: str,
+    state: str,
+    review: str,
+    review_threshold: float,
+) -> None:
     from .ledger import ledger_version, update_ledger
     from .review import review_rows, review_to_tsv
 
@@ -78,14 +93,21 @@ def ledger_job(detections: list[str], register: str, ledger: str, state: str, re
     ordered = [(d["item_id"], d["detections"]) for d in loaded]
     update_ledger(ledger, ordered, load_register(register))
     version = ledger_version(ledger)
-    atomic_write_text(review, review_to_tsv(review_rows(ordered, review_threshold)),
-                      RESTRICTED_FILE_MODE)  # fmt: skip
+    atomic_write_text(
+        review, review_to_tsv(review_rows(ordered, review_threshold)), RESTRICTED_FILE_MODE
+    )
     write_restricted_json(state, {"ledger": Path(ledger).name, **version})
     log.info("ledger has %d entries", version["entries"])
 
 
-def pseudonymise_job(units: str, detections: str, ledger: str, output_json: str,
-                     output_text: str, anonymisation_log: str) -> None:  # fmt: skip
+def pseudonymise_job(
+    units: str,
+    detections: str,
+    ledger: str,
+    output_json: str,
+    output_text: str,
+    anonymisation_log: str,
+) -> None:
     from .ledger import Ledger
     from .pseudonymise import log_to_tsv, pseudonymise_units
     from .units import render_text
@@ -110,13 +132,15 @@ def corpus_job(items: list[str], parquet: str, csv: str, settings: dict) -> None
     log.info("corpus: %d units from %d items", len(frame), len(items))
 
 
-def leak_check_job(shareable_dir: str, ledgers: list[str], register: str, manifest_ids: list[str],
-                   output: str) -> None:  # fmt: skip
+def leak_check_job(
+    shareable_dir: str, ledgers: list[str], register: str, manifest_ids: list[str], output: str
+) -> None:
     from .leakcheck import check_tree, raise_on_leaks, rows_to_tsv
     from .ledger import Ledger
 
-    rows = check_tree(shareable_dir, [Ledger.read(p) for p in ledgers], load_register(register),
-                      set(manifest_ids))  # fmt: skip
+    rows = check_tree(
+        shareable_dir, [Ledger.read(p) for p in ledgers], load_register(register), set(manifest_ids)
+    )
     raise_on_leaks(rows)
     atomic_write_text(output, rows_to_tsv(rows), SHAREABLE_FILE_MODE)
     log.info("leak check: %d shareable files clean", len(rows))

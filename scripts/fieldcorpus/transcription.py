@@ -62,8 +62,13 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(float(value), 3)
 
 
-def transcribe_recording(audio_path: str | os.PathLike, item_id: str, settings: dict,
-                         threads: int = 1, models_dir: str | None = None) -> dict:  # fmt: skip
+def transcribe_recording(
+    audio_path: str | os.PathLike,
+    item_id: str,
+    settings: dict,
+    threads: int = 1,
+    models_dir: str | None = None,
+) -> dict:
     """Transcribe one recording into the shared unit shape (speech units with word timings)."""
     import av
     import faster_whisper
@@ -100,10 +105,14 @@ def transcribe_recording(audio_path: str | os.PathLike, item_id: str, settings: 
         if not text:
             continue
         words = [
-            {"word": w.word.strip(), "start": _round(w.start), "end": _round(w.end),
-             "probability": _round(w.probability)}
+            {
+                "word": w.word.strip(),
+                "start": _round(w.start),
+                "end": _round(w.end),
+                "probability": _round(w.probability),
+            }
             for w in (segment.words or [])
-        ]  # fmt: skip
+        ]
         units.append(
             {
                 "id": f"u{number:05d}",

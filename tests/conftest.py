@@ -1,0 +1,78 @@
+"""Shared fixtures: the repository, ../shared, and Snakemake runs on temporary demo copies."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DEMO = REPO / "demo"
+
+sys.path.insert(0, str(REPO / "scripts"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared, skipping the test with a reason when ../shared is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"../shared is not beside this checkout ({path} missing)")
+    return path
+
+
+def network_isolation_prefix() -> list[str]:
+    """`unshare -n` cuts the network for the command when this machine allows it."""
+    unshare = shutil.which("unshare")
+    if unshare and subprocess.run([unshare, "-n", "true"], capture_output=True).returncode == 0:
+        return [unshare, "-n"]
+    return []
+
+
+def make_workdir(target: Path) -> Path:
+    """A working directory laid out like the repository: demo/ and config/ copied in."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(DEMO, target / "demo", ignore=shutil.ignore_patterns("reference"))
+    shutil.copytree(REPO / "config", target / "config")
+    return target
+
+
+def snakemake(workdir: Path, *args: str, offline: bool = False, timeout: int = 1800):
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
+    if offline:
+        command = network_isolation_prefix() + command
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def copy_run(source: Path, target: Path) -> Path:
+    """Copy a finished run, keeping modification times so Snakemake sees it as up to date."""
+    shutil.copytree(source, target, symlinks=True, copy_function=shutil.copy2)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The full demo pipeline, run once per session with the network cut where possible."""
+    workdir = make_workdir(tmp_path_factory.mktemp("demo-run"))
+    result = snakemake(workdir, offline=True)
+    if result.returncode != 0:
+        pytest.fail(f"demo run failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return workdir

@@ -1,0 +1,42 @@
+from fieldcorpus.identifiers import find_identifiers, find_titled_names, nhs_number_is_valid
+
+
+def labels(text: str) -> dict[str, str]:
+    return {text[h.start : h.end]: h.label for h in find_identifiers(text)}
+
+
+def test_nhs_number_mod11():
+    assert nhs_number_is_valid("9434765919")
+    assert not nhs_number_is_valid("9434765918")
+    assert not nhs_number_is_valid("123")
+
+
+def test_nhs_number_spacing_variants():
+    for text in ("943 476 5919", "943-476-5919", "9434765919"):
+        assert labels(f"NHS number {text} please") == {text: "NHS number"}
+
+
+def test_invalid_number_near_nhs_cue_still_caught_with_lower_score():
+    hits = find_identifiers("her NHS number is 999 123 4568")
+    assert [(h.label, h.score) for h in hits] == [("NHS number", 0.7)]
+
+
+def test_postcode_phone_email_dob():
+    text = (
+        "Write to LS1 4AB or ls14ab, call 07700 900123 or 01632 960 001, email a.b@example.org; "
+        "she was born on 12 March 1984."
+    )
+    found = labels(text)
+    assert found["LS1 4AB"] == "Postcode" and found["ls14ab"] == "Postcode"
+    assert found["07700 900123"] == "Phone" and found["01632 960 001"] == "Phone"
+    assert found["a.b@example.org"] == "Email"
+    assert found["12 March 1984"] == "Date of birth"
+
+
+def test_a_date_without_a_birth_cue_is_not_a_dob():
+    assert "Date of birth" not in labels("The review was on 12 March 2024.").values()
+
+
+def test_titled_names():
+    hits = find_titled_names("Ask Dr Okafor or Nurse Bell, not the doctor.")
+    assert [h.label for h in hits] == ["Person", "Person"]
