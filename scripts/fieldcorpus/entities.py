@@ -200,6 +200,24 @@ def _allowed(text: str, allow_list: frozenset[str]) -> bool:
     return bool(words) and all(w in allow_list for w in words)
 
 
+def _trim_entity(ent, allow_list: frozenset[str]):
+    """Drop allow-listed words, titles and punctuation from the edges of an NER entity
+    ('Postcode PR1' -> 'PR1', 'Nurse' -> nothing)."""
+    tokens = list(ent)
+
+    def droppable(token) -> bool:
+        folded = normalise(token.text)
+        return not folded or folded in allow_list or folded in TITLES or token.is_punct
+
+    while tokens and droppable(tokens[0]):
+        tokens.pop(0)
+    while tokens and droppable(tokens[-1]):
+        tokens.pop()
+    if not tokens or _allowed(ent.doc[tokens[0].i : tokens[-1].i + 1].text, allow_list):
+        return None
+    return ent.doc[tokens[0].i : tokens[-1].i + 1]
+
+
 def _resolve_overlaps(detections: list[Detection]) -> list[Detection]:
     """Keep one detection per stretch of text: best source first, then the longest span."""
     ranked = sorted(
@@ -284,16 +302,19 @@ def detect_entities(
                 )
         if doc is not None:
             for ent in doc.ents:
-                if ent.label_ not in NER_LABELS or _allowed(ent.text, allow_list):
+                if ent.label_ not in NER_LABELS:
+                    continue
+                span = _trim_entity(ent, allow_list)
+                if span is None:
                     continue
                 entity_type, label = NER_LABELS[ent.label_]
                 found.append(
                     Detection(
                         unit_id,
-                        ent.start_char,
-                        ent.end_char,
-                        ent.text,
-                        normalise(ent.text),
+                        span.start_char,
+                        span.end_char,
+                        span.text,
+                        normalise(span.text),
                         entity_type,
                         label,
                         "ner",

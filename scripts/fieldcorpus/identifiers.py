@@ -26,14 +26,13 @@ def nhs_number_is_valid(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-_SEP = r"[ \t\-.]?"
-_NHS = re.compile(rf"(?<![\d])(\d{{3}}){_SEP}(\d{{3}}){_SEP}(\d{{4}})(?![\d])")
+# Digits with the separators people and ASR put between them: "999 308 4212", "0-77-0-0, 9-0-0".
+_DIGIT_RUN = re.compile(r"(?<![\w+])(?:\+\s?)?\d(?:[ \t,.\-–/()]{0,3}\d)+(?![\d])")
 _POSTCODE = re.compile(
     r"(?<![A-Za-z0-9])(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-Z0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2})"
     r"(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
-_PHONE = re.compile(r"(?<![\d+])(?:\+44[ \t]?\(?0?\)?|0)(?:[ \t\-]?\d){9,10}(?![\d])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _NI_NUMBER = re.compile(
@@ -61,15 +60,20 @@ _PRACTICE_NAME = re.compile(
 
 def find_identifiers(text: str) -> list[PatternHit]:
     hits: list[PatternHit] = []
-    for match in _NHS.finditer(text):
-        digits = "".join(match.groups())
-        context = text[max(0, match.start() - 40) : match.start()].lower()
-        if nhs_number_is_valid(digits):
-            hits.append(PatternHit(match.start(), match.end(), "NHS number", 0.99))
-        elif "nhs" in context:
-            hits.append(PatternHit(match.start(), match.end(), "NHS number", 0.7))
-    for match in _PHONE.finditer(text):
-        hits.append(PatternHit(match.start(), match.end(), "Phone", 0.9))
+    for match in _DIGIT_RUN.finditer(text):
+        start, end = match.start(), match.end()
+        while text[end - 1] in " \t,.-–/(":
+            end -= 1
+        digits = "".join(ch for ch in match.group() if ch.isdigit())
+        context = text[max(0, start - 40) : start].lower()
+        if len(digits) == 10 and nhs_number_is_valid(digits):
+            hits.append(PatternHit(start, end, "NHS number", 0.99))
+        elif len(digits) == 10 and "nhs" in context:
+            hits.append(PatternHit(start, end, "NHS number", 0.7))
+        elif (digits.startswith("0") and len(digits) in (10, 11)) or (
+            digits.startswith("44") and len(digits) in (11, 12) and "+" in match.group()
+        ):
+            hits.append(PatternHit(start, end, "Phone", 0.9))
     for match in _POSTCODE.finditer(text):
         hits.append(PatternHit(match.start(), match.end(), "Postcode", 0.9))
     for match in _EMAIL.finditer(text):

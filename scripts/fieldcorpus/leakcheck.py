@@ -26,7 +26,7 @@ def _zip_text(data: bytes) -> str:
             parts.append(info.filename)
             content = archive.read(info)
             if info.filename.endswith(".parquet"):
-                parts.append(_parquet_text(content))
+                parts.append(_table_text(_parquet_frame(content)))
             elif content.startswith(b"PK\x03\x04"):
                 parts.append(_zip_text(content))
             else:
@@ -37,21 +37,26 @@ def _zip_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
-def _parquet_text(data: bytes) -> str:
+def _parquet_frame(data: bytes):
     import pyarrow.parquet as pq
 
-    table = pq.read_table(io.BytesIO(data))
-    parts = []
-    for column in table.columns:
-        parts += [str(v) for v in column.to_pylist() if v is not None]
-    return "\n".join(parts)
+    return pq.read_table(io.BytesIO(data)).to_pandas()
+
+
+def _table_text(frame) -> str:
+    return "\n".join(
+        str(value)
+        for column in frame.columns
+        for value in frame[column].tolist()
+        if value is not None
+    )
 
 
 def file_text(path: Path) -> str:
     """Everything searchable in a shareable file, whatever its container."""
     data = path.read_bytes()
     if path.suffix == ".parquet":
-        return _parquet_text(data)
+        return _table_text(_parquet_frame(data))
     if data.startswith(b"PK\x03\x04"):
         return _zip_text(data)
     text = data.decode("utf-8", errors="ignore")
@@ -60,10 +65,52 @@ def file_text(path: Path) -> str:
     return text
 
 
-def needles(ledgers: list[Ledger], register: list[RegisterEntry]) -> list[str]:
-    strings = {original for ledger in ledgers for original in ledger.originals}
-    strings |= {string for entry in register for string in entry.strings}
-    return sorted(strings)
+def _practice_tables(path: Path):
+    """A tabular file with a practice column, split by practice; None for anything else."""
+    if path.suffix == ".parquet":
+        frame = _parquet_frame(path.read_bytes())
+    elif path.suffix == ".csv":
+        import pandas as pd
+
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    else:
+        return None
+    if "practice" not in frame.columns:
+        return None
+    return {str(practice): group for practice, group in frame.groupby("practice", observed=True)}
+
+
+class Needles:
+    """The strings that must not appear, by practice.
+
+    Register strings and pattern or register ledger entries count everywhere. Entries found only
+    by NER count in their own practice's files: there a common word NER mistook for a name was
+    replaced everywhere, while another practice may use the same word innocently."""
+
+    def __init__(self, ledgers: dict[str, Ledger], register: list[RegisterEntry]):
+        self.practices = set(ledgers)
+        self._global = {s for entry in register for s in entry.strings}
+        self._local: dict[str, set[str]] = {}
+        for practice, ledger in ledgers.items():
+            for row in ledger.rows:
+                if row["source"] == "ner":
+                    self._local.setdefault(practice, set()).add(row["original"])
+                else:
+                    self._global.add(row["original"])
+        self._patterns: dict[str | None, re.Pattern | None] = {}
+
+    def pattern(self, practice: str | None) -> re.Pattern | None:
+        if practice not in self._patterns:
+            if practice is None:
+                local = set().union(*self._local.values()) if self._local else set()
+            else:
+                local = self._local.get(practice, set())
+            self._patterns[practice] = compile_alternation(self._global | local)
+        return self._patterns[practice]
+
+
+def _found(pattern: re.Pattern | None, text: str) -> bool:
+    return pattern is not None and pattern.search(text) is not None
 
 
 def item_of(path: Path, item_ids: set[str]) -> str:
@@ -74,15 +121,32 @@ def item_of(path: Path, item_ids: set[str]) -> str:
     return "-"
 
 
+def practice_of(path: Path, practices: set[str]) -> str | None:
+    return next((part for part in path.parts[:-1] if part in practices), None)
+
+
+def file_leaks(path: Path, relative: Path, needles: Needles) -> bool:
+    practice = practice_of(relative, needles.practices)
+    if _found(needles.pattern(practice), relative.as_posix().replace("_", " ")):
+        return True
+    tables = _practice_tables(path)
+    if tables is not None:
+        return any(
+            _found(needles.pattern(p if p in needles.practices else None), _table_text(frame))
+            for p, frame in tables.items()
+        )
+    return _found(needles.pattern(practice), file_text(path))
+
+
 def check_tree(
     shareable_dir: str | Path,
-    ledgers: list[Ledger],
+    ledgers: dict[str, Ledger],
     register: list[RegisterEntry],
     item_ids: set[str],
 ) -> list[dict]:
     """Scan the shareable tree; return one row per file (result 'clean' or 'leak')."""
     root = Path(shareable_dir)
-    pattern = compile_alternation(needles(ledgers, register))
+    needles = Needles(ledgers, register)
     rows = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = path.relative_to(root)
@@ -90,15 +154,11 @@ def check_tree(
             continue
         if relative.as_posix() == "leak-check.tsv":
             continue
-        found = False
-        if pattern is not None:
-            found = bool(pattern.search(relative.as_posix().replace("_", " ")))
-            found = found or bool(pattern.search(file_text(path)))
         rows.append(
             {
                 "file": relative.as_posix(),
                 "item_id": item_of(relative, item_ids),
-                "result": "leak" if found else "clean",
+                "result": "leak" if file_leaks(path, relative, needles) else "clean",
             }
         )
     return rows

@@ -138,9 +138,8 @@ def leak_check_job(
     from .leakcheck import check_tree, raise_on_leaks, rows_to_tsv
     from .ledger import Ledger
 
-    rows = check_tree(
-        shareable_dir, [Ledger.read(p) for p in ledgers], load_register(register), set(manifest_ids)
-    )
+    by_practice = {Path(p).name.split(".")[0]: Ledger.read(p) for p in ledgers}
+    rows = check_tree(shareable_dir, by_practice, load_register(register), set(manifest_ids))
     raise_on_leaks(rows)
     atomic_write_text(output, rows_to_tsv(rows), SHAREABLE_FILE_MODE)
     log.info("leak check: %d shareable files clean", len(rows))

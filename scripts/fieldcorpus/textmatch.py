@@ -26,7 +26,7 @@ def string_pattern(text: str) -> str:
     """Regex source matching `text` case-insensitively with any (or no) whitespace between its
     tokens; digit identifiers match with any spacing, dashes or dots between their digits."""
     if is_numeric_identifier(text):
-        core = r"[\s\-.]*".join(re.escape(ch) for ch in text if ch.isalnum())
+        core = r"[\s\-.,/()–]*".join(re.escape(ch) for ch in text if ch.isalnum())
         return rf"(?<![0-9]){core}(?![0-9])"
     tokens = [re.escape(t) for t in normalise(text).split()]
     core = r"[\s\-]*".join(tokens)

@@ -25,7 +25,7 @@ LEDGER = Ledger(
 
 
 def scan(root):
-    return check_tree(root, [LEDGER], REGISTER, {"P01-W1-INT-01"})
+    return check_tree(root, {"P01": LEDGER}, REGISTER, {"P01-W1-INT-01"})
 
 
 @pytest.fixture
