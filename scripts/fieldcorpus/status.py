@@ -1,0 +1,146 @@
+"""What is processed, failed, waiting, running or awaiting review, per practice and wave,
+read from the outputs, logs and Snakemake's own markers (no daemon, no database)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .manifest import Manifest
+from .workspace import Workspace
+
+STATUS_COLUMNS = ("practice", "wave", "items", "done", "failed", "running", "waiting",
+                  "review_open", "leak_check", "failures")  # fmt: skip
+_ERROR_LINE = re.compile(r"^fieldcorpus: item ([A-Za-z0-9_-]+): (.*)$")
+
+
+@dataclass
+class WaveStatus:
+    practice: str
+    wave: int
+    items: int = 0
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+    waiting: int = 0
+    review_open: int = 0
+    leak_check: str = "not run"
+    failures: list[str] = field(default_factory=list)
+
+    def as_row(self) -> dict:
+        return {**self.__dict__, "failures": "; ".join(self.failures)}
+
+
+def item_failures(logs: Path) -> dict[str, tuple[float, str]]:
+    """Latest error reported in any job log, per item: (log mtime, one-line reason)."""
+    failures: dict[str, tuple[float, str]] = {}
+    if not logs.is_dir():
+        return failures
+    for log in logs.rglob("*.log"):
+        mtime = log.stat().st_mtime
+        with open(log, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                found = _ERROR_LINE.match(line.strip())
+                if found and mtime >= failures.get(found.group(1), (0.0, ""))[0]:
+                    failures[found.group(1)] = (mtime, found.group(2))
+    return failures
+
+
+def running_outputs(root: Path) -> set[str]:
+    """Outputs of jobs in progress. While Snakemake runs it holds lock files and marks each
+    output being made with a file named by the path in URL-safe base64 (long names split
+    into '@'-prefixed folders)."""
+    locks = root / ".snakemake" / "locks"
+    markers = root / ".snakemake" / "incomplete"
+    if not locks.is_dir() or not any(locks.iterdir()) or not markers.is_dir():
+        return set()
+    outputs = set()
+    for marker in markers.rglob("*"):
+        if not marker.is_file():
+            continue
+        encoded = "".join(part.lstrip("@") for part in marker.relative_to(markers).parts)
+        try:
+            outputs.add(base64.urlsafe_b64decode(encoded.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            continue
+    return outputs
+
+
+def open_reviews(restricted: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for path in sorted((restricted / "review").glob("*.tsv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                counts[row.get("item_id", "")] = counts.get(row.get("item_id", ""), 0) + 1
+    return counts
+
+
+def leak_check_result(workspace: Workspace) -> str:
+    report = workspace.shareable / "leak-check.tsv"
+    log = workspace.logs / "leak_check.log"
+    failed = log.is_file() and "leak check failed" in log.read_text(
+        encoding="utf-8", errors="replace"
+    )
+    if failed and (not report.exists() or log.stat().st_mtime >= report.stat().st_mtime):
+        return "FAILED"
+    return "passed" if report.exists() else "not run"
+
+
+def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]:
+    failures = item_failures(workspace.logs)
+    running = running_outputs(workspace.root)
+    reviews = open_reviews(workspace.restricted)
+    leak = leak_check_result(workspace)
+    table: dict[tuple[str, int], WaveStatus] = {}
+    for item in sorted(manifest.items.values(), key=lambda i: (i.practice, i.wave, i.item_id)):
+        row = table.setdefault((item.practice, item.wave), WaveStatus(item.practice, item.wave))
+        row.items += 1
+        row.review_open += reviews.get(item.item_id, 0)
+        row.leak_check = leak
+        output = workspace.shareable / "items" / item.practice / f"{item.item_id}.json"
+        failure = failures.get(item.item_id)
+        newer_failure = failure and (not output.exists() or failure[0] >= output.stat().st_mtime)
+        if any(f"/{item.item_id}." in path for path in running):
+            row.running += 1
+        elif newer_failure:
+            row.failed += 1
+            row.failures.append(f"{item.item_id}: {failure[1]}")
+        elif output.exists():
+            row.done += 1
+        else:
+            row.waiting += 1
+    return list(table.values())
+
+
+def status_tsv(rows: list[WaveStatus]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, STATUS_COLUMNS, delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(row.as_row() for row in rows)
+    return buffer.getvalue()
+
+
+def status_table(rows: list[WaveStatus], colour: bool) -> str:
+    def paint(text: str, code: str, condition: bool) -> str:
+        return f"\033[{code}m{text}\033[0m" if colour and condition else text
+
+    header = f"{'practice':<8} {'wave':>4} {'items':>5} {'done':>5} {'failed':>6} {'running':>7} " \
+             f"{'waiting':>7} {'review':>6}  leak check"  # fmt: skip
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(
+            f"{row.practice:<8} {row.wave:>4} {row.items:>5} "
+            f"{paint(f'{row.done:>5}', '32', row.done == row.items)} "
+            f"{paint(f'{row.failed:>6}', '31', row.failed > 0)} {row.running:>7} "
+            f"{paint(f'{row.waiting:>7}', '33', row.waiting > 0)} "
+            f"{paint(f'{row.review_open:>6}', '33', row.review_open > 0)}  "
+            f"{paint(row.leak_check, '31', row.leak_check == 'FAILED')}"
+        )
+    failures = [line for row in rows for line in row.failures]
+    if failures:
+        lines += ["", "failed items:", *(f"  {line}" for line in failures)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,68 @@
+import base64
+import os
+import shutil
+import time
+
+import pytest
+from fieldcorpus.manifest import load_manifest
+from fieldcorpus.status import collect_status, status_table, status_tsv
+from fieldcorpus.workspace import Workspace
+
+from tests.conftest import DEMO, REPO
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns("reference"))
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    return Workspace.load(tmp_path)
+
+
+def touch(path, text="", age=0.0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+
+
+def test_status_counts_done_failed_running_waiting_and_reviews(workspace):
+    manifest = load_manifest(workspace.manifest, workspace.fieldwork)
+    p01_wave1 = [i for i in manifest.items.values() if i.practice == "P01" and i.wave == 1]
+    done, failed, running = p01_wave1[0], p01_wave1[1], p01_wave1[2]
+    for item in (done, failed):
+        touch(workspace.shareable / "items" / "P01" / f"{item.item_id}.json", "{}", age=60)
+    touch(
+        workspace.logs / "extract_document" / "P01" / f"{failed.item_id}.log",
+        f"INFO start\nfieldcorpus: item {failed.item_id}: "
+        "PDF is encrypted: supply an unlocked copy\n",
+    )
+    touch(workspace.logs / "inventory_item" / "P01" / f"{done.item_id}.log", "INFO fine\n", age=120)
+    marker = base64.urlsafe_b64encode(
+        f"results/restricted/transcripts/P01/{running.item_id}.json".encode()
+    ).decode()
+    touch(workspace.root / ".snakemake" / "incomplete" / marker)
+    touch(workspace.root / ".snakemake" / "locks" / "0.input.lock")
+    touch(
+        workspace.restricted / "review" / "P01.tsv",
+        f"item_id\tunit_id\n{done.item_id}\tu1\n{done.item_id}\tu2\n",
+    )
+    touch(workspace.shareable / "leak-check.tsv", "file\titem_id\tresult\n")
+    rows = {(r.practice, r.wave): r for r in collect_status(workspace, manifest)}
+    wave = rows[("P01", 1)]
+    assert (wave.items, wave.done, wave.failed, wave.running) == (len(p01_wave1), 1, 1, 1)
+    assert wave.waiting == len(p01_wave1) - 3
+    assert wave.review_open == 2 and wave.leak_check == "passed"
+    assert wave.failures == [f"{failed.item_id}: PDF is encrypted: supply an unlocked copy"]
+    assert rows[("P02", 2)].waiting == rows[("P02", 2)].items
+    tsv = status_tsv(list(rows.values())).splitlines()
+    assert tsv[0].split("\t")[:4] == ["practice", "wave", "items", "done"]
+    plain = status_table(list(rows.values()), colour=False)
+    assert "\033[" not in plain and "failed items:" in plain
+    assert "\033[31m" in status_table(list(rows.values()), colour=True)
+
+
+def test_a_failed_leak_check_newer_than_its_report_is_shown(workspace):
+    manifest = load_manifest(workspace.manifest, workspace.fieldwork)
+    touch(workspace.shareable / "leak-check.tsv", "x", age=60)
+    touch(workspace.logs / "leak_check.log", "fieldcorpus: leak check failed: ...\n")
+    assert {r.leak_check for r in collect_status(workspace, manifest)} == {"FAILED"}
