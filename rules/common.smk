@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
 from fieldcorpus.manifest import load_manifest
+from fieldcorpus.staging import link_raw_items, raw_link_path
 
 # Every directory Snakemake creates for an output or a log is private until proven shareable.
 os.umask(0o077)
@@ -23,6 +24,7 @@ try:
 except FieldcorpusError as error:
     raise WorkflowError(f"fieldcorpus: {error}") from None
 ITEMS_BY_PRACTICE = MANIFEST.by_practice()
+link_raw_items(MANIFEST, config["fieldwork_dir"], RESTRICTED)
 
 
 wildcard_constraints:
@@ -44,7 +46,8 @@ def item_record(wildcards):
 
 
 def raw_file(wildcards):
-    return os.path.join(config["fieldwork_dir"], manifest_item(wildcards).path)
+    """The raw item through its link named by item id (see fieldcorpus.staging)."""
+    return str(raw_link_path(RESTRICTED, manifest_item(wildcards)))
 
 
 def recording_file(wildcards):

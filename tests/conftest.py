@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -68,11 +69,26 @@ def copy_run(source: Path, target: Path) -> Path:
     return target
 
 
+def tree_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under root, by relative path."""
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> Path:
-    """The full demo pipeline, run once per session with the network cut where possible."""
+    """The full demo pipeline, run once per session with the network cut where possible.
+
+    Its terminal output is kept in `terminal-output.txt` for the log-hygiene tests, and the
+    fieldwork tree is checksummed before and after."""
     workdir = make_workdir(tmp_path_factory.mktemp("demo-run"))
+    fieldwork_before = tree_digest(workdir / "demo" / "fieldwork")
     result = snakemake(workdir, offline=True)
+    (workdir / "terminal-output.txt").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         pytest.fail(f"demo run failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    assert tree_digest(workdir / "demo" / "fieldwork") == fieldwork_before
     return workdir
