@@ -43,6 +43,7 @@ class Chromium:
 
     def __init__(self, profile_dir: Path, timeout: float = 60.0):
         self.timeout = timeout
+        executable = chromium_executable()
         to_browser_read, self._to_browser = os.pipe()
         self._from_browser, from_browser_write = os.pipe()
         profile_dir.mkdir(parents=True, exist_ok=True)
@@ -53,7 +54,7 @@ class Chromium:
                 "bash",
                 "-c",
                 f'exec "$0" "$@" 3<&{to_browser_read} 4>&{from_browser_write}',
-                chromium_executable(),
+                executable,
                 *FLAGS,
                 f"--user-data-dir={profile_dir}",
                 "about:blank",
