@@ -99,12 +99,55 @@ def all_shareable_items(wildcards=None):
     ]
 
 
+def _shareable_docx(items):
+    """DOCX transcripts of these items, where a rule makes them shareable (none until one does)."""
+    produced = set(all_shareable_items())
+    paths = [f"{SHAREABLE}/items/{item.practice}/{item.item_id}.docx" for item in items]
+    return [path for path in paths if path in produced]
+
+
+def practice_item_docx(wildcards):
+    return _shareable_docx(ITEMS_BY_PRACTICE[wildcards.practice])
+
+
+def all_item_docx(wildcards=None):
+    return _shareable_docx([i for items in ITEMS_BY_PRACTICE.values() for i in items])
+
+
+def all_practice_summaries(wildcards=None):
+    return [
+        f"{SHAREABLE}/summaries/{practice}/summary.tsv"
+        for practice in ITEMS_BY_PRACTICE
+    ]
+
+
 def all_corpora(wildcards=None):
+    """Every corpus-stage output in shareable/: the leak check scans them all."""
     groups = [*ITEMS_BY_PRACTICE, "all"]
     return [
-        f"{SHAREABLE}/corpus/{group}/corpus.{ext}"
-        for group in groups
-        for ext in ("parquet", "csv")
+        *(
+            f"{SHAREABLE}/corpus/{group}/{name}"
+            for group in groups
+            for name in (
+                "corpus.parquet",
+                "corpus.csv",
+                "corpus.jsonl",
+                "data-dictionary.md",
+            )
+        ),
+        *(f"{SHAREABLE}/qda/{group}.qdpx" for group in groups),
+        *(
+            f"{SHAREABLE}/casebook/{practice}/casebook.{ext}"
+            for practice in ITEMS_BY_PRACTICE
+            for ext in ("md", "html")
+        ),
+        *(
+            f"{SHAREABLE}/summaries/{practice}/{name}"
+            for practice in ITEMS_BY_PRACTICE
+            for name in ("summary.tsv", "timeline.png")
+        ),
+        f"{SHAREABLE}/summaries/all/summary.tsv",
+        f"{SHAREABLE}/summaries/all/summary.html",
     ]
 
 

@@ -4,6 +4,8 @@ rule assemble_practice_corpus:
     output:
         parquet=f"{SHAREABLE}/corpus/{{practice}}/corpus.parquet",
         csv=f"{SHAREABLE}/corpus/{{practice}}/corpus.csv",
+        jsonl=f"{SHAREABLE}/corpus/{{practice}}/corpus.jsonl",
+        dictionary=f"{SHAREABLE}/corpus/{{practice}}/data-dictionary.md",
     log:
         "logs/assemble_practice_corpus/{practice}.log",
     benchmark:
@@ -26,6 +28,8 @@ rule assemble_study_corpus:
     output:
         parquet=f"{SHAREABLE}/corpus/all/corpus.parquet",
         csv=f"{SHAREABLE}/corpus/all/corpus.csv",
+        jsonl=f"{SHAREABLE}/corpus/all/corpus.jsonl",
+        dictionary=f"{SHAREABLE}/corpus/all/data-dictionary.md",
     log:
         "logs/assemble_study_corpus.log",
     benchmark:
@@ -40,3 +44,125 @@ rule assemble_study_corpus:
         settings=config["corpus"],
     script:
         "../scripts/assemble_corpus.py"
+
+
+rule build_casebook:
+    input:
+        item_units=practice_shareable_items,
+    output:
+        markdown=f"{SHAREABLE}/casebook/{{practice}}/casebook.md",
+        html=f"{SHAREABLE}/casebook/{{practice}}/casebook.html",
+    log:
+        "logs/build_casebook/{practice}.log",
+    benchmark:
+        "benchmarks/build_casebook/{practice}.tsv"
+    conda:
+        "../envs/corpus.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/build_casebook.py"
+
+
+# Sources are the shareable items only; audio never enters a .qdpx from here (issue 10's opt-in).
+rule export_practice_qdpx:
+    input:
+        item_units=practice_shareable_items,
+        docx=practice_item_docx,
+    output:
+        qdpx=f"{SHAREABLE}/qda/{{practice}}.qdpx",
+    log:
+        "logs/export_practice_qdpx/{practice}.log",
+    benchmark:
+        "benchmarks/export_practice_qdpx/{practice}.tsv"
+    conda:
+        "../envs/corpus.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        name=lambda wildcards: f"{config['corpus']['qdpx_project_name']} {wildcards.practice}",
+    script:
+        "../scripts/export_qdpx.py"
+
+
+rule export_study_qdpx:
+    input:
+        item_units=all_shareable_json,
+        docx=all_item_docx,
+    output:
+        qdpx=f"{SHAREABLE}/qda/all.qdpx",
+    log:
+        "logs/export_study_qdpx.log",
+    benchmark:
+        "benchmarks/export_study_qdpx.tsv"
+    conda:
+        "../envs/corpus.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        name=f"{config['corpus']['qdpx_project_name']} all practices",
+    script:
+        "../scripts/export_qdpx.py"
+
+
+rule summarise_practice:
+    input:
+        item_units=practice_shareable_items,
+    output:
+        tsv=f"{SHAREABLE}/summaries/{{practice}}/summary.tsv",
+        timeline=report(
+            f"{SHAREABLE}/summaries/{{practice}}/timeline.png",
+            caption="../report/timeline.rst",
+            category="Timelines",
+            labels={"practice": "{practice}"},
+        ),
+    log:
+        "logs/summarise_practice/{practice}.log",
+    benchmark:
+        "benchmarks/summarise_practice/{practice}.tsv"
+    conda:
+        "../envs/corpus.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        dpi=config["corpus"]["timeline_dpi"],
+    script:
+        "../scripts/summarise_practice.py"
+
+
+rule summarise_study:
+    input:
+        practice_summaries=all_practice_summaries,
+    output:
+        tsv=report(
+            f"{SHAREABLE}/summaries/all/summary.tsv",
+            caption="../report/summary-tsv.rst",
+            category="Summaries",
+            labels={"table": "practice × wave × kind (TSV)"},
+        ),
+        html=report(
+            f"{SHAREABLE}/summaries/all/summary.html",
+            caption="../report/summary.rst",
+            category="Summaries",
+            labels={"table": "practice × wave × kind"},
+        ),
+    log:
+        "logs/summarise_study.log",
+    benchmark:
+        "benchmarks/summarise_study.tsv"
+    conda:
+        "../envs/corpus.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/summarise_study.py"

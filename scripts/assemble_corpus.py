@@ -7,5 +7,7 @@ run_rule(
     items=list(snakemake.input.item_units),
     parquet=snakemake.output.parquet,
     csv=snakemake.output.csv,
+    jsonl=snakemake.output.jsonl,
+    dictionary=snakemake.output.dictionary,
     settings=dict(snakemake.params.settings),
 )

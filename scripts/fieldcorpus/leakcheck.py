@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -80,6 +81,62 @@ def _practice_tables(path: Path):
     return {str(practice): group for practice, group in frame.groupby("practice", observed=True)}
 
 
+def _practice_texts(path: Path, practices: set[str]) -> dict[str | None, str] | None:
+    """Study-wide JSONL and .qdpx files, split into the text of each practice (key None: parts of
+    no known practice); None for other files."""
+    if path.suffix == ".jsonl":
+        parts: dict[str | None, list[str]] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            practice = str(record.get("practice")) if isinstance(record, dict) else None
+            key = practice if practice in practices else None
+            parts.setdefault(key, []).append(line)
+        return {key: "\n".join(lines) for key, lines in parts.items()}
+    if path.suffix == ".qdpx":
+        return _qdpx_texts(path.read_bytes(), practices)
+    return None
+
+
+def _qdpx_texts(data: bytes, practices: set[str]) -> dict[str | None, str]:
+    """A REFI-QDA project: each source file goes with the practice whose Case refers to it."""
+    import xml.etree.ElementTree as ElementTree
+
+    ns = "{urn:QDA-XML:project:1.0}"
+    parts: dict[str | None, list[str]] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        owner: dict[str, str] = {}
+        if "project.qde" in names:
+            root = ElementTree.fromstring(archive.read("project.qde"))
+            source_practice = {
+                ref.get("targetGUID", "").upper(): case.get("name")
+                for case in root.iter(f"{ns}Case")
+                if case.get("name") in practices
+                for ref in case.iter(f"{ns}SourceRef")
+            }
+            for element in root.iter():
+                practice = source_practice.get((element.get("guid") or "").upper())
+                if practice is None:
+                    continue
+                for holder in (element, *element.iter(f"{ns}Transcript")):
+                    for attribute in ("plainTextPath", "richTextPath", "path"):
+                        value = holder.get(attribute) or ""
+                        if value.startswith("internal://"):
+                            owner["sources/" + value[len("internal://") :]] = practice
+        for name in names:
+            content = archive.read(name)
+            if content.startswith(b"PK\x03\x04"):
+                text = _zip_text(content)
+            else:
+                text = content.decode("utf-8", errors="ignore")
+                if name.endswith(".qde"):
+                    text += "\n" + _TAG.sub("", text)
+            parts.setdefault(owner.get(name), []).extend([name, text])
+    return {key: "\n".join(texts) for key, texts in parts.items()}
+
+
 class Needles:
     """The strings that must not appear, by practice.
 
@@ -122,7 +179,11 @@ def item_of(path: Path, item_ids: set[str]) -> str:
 
 
 def practice_of(path: Path, practices: set[str]) -> str | None:
-    return next((part for part in path.parts[:-1] if part in practices), None)
+    """The practice a file belongs to: a directory named by it, or a name like qda/P01.qdpx."""
+    found = next((part for part in path.parts[:-1] if part in practices), None)
+    if found is None and path.name.split(".", 1)[0] in practices:
+        found = path.name.split(".", 1)[0]
+    return found
 
 
 def file_leaks(path: Path, relative: Path, needles: Needles) -> bool:
@@ -134,6 +195,12 @@ def file_leaks(path: Path, relative: Path, needles: Needles) -> bool:
         return any(
             _found(needles.pattern(p if p in needles.practices else None), _table_text(frame))
             for p, frame in tables.items()
+        )
+    texts = _practice_texts(path, needles.practices)
+    if texts is not None:
+        return any(
+            _found(needles.pattern(p if p is not None else practice), text)
+            for p, text in texts.items()
         )
     return _found(needles.pattern(practice), file_text(path))
 

@@ -124,12 +124,50 @@ def pseudonymise_job(
     log.info("item %s: %d replacements", item_id, len(log_rows))
 
 
-def corpus_job(items: list[str], parquet: str, csv: str, settings: dict) -> None:
+def corpus_job(
+    items: list[str],
+    parquet: str,
+    csv: str,
+    settings: dict,
+    jsonl: str | None = None,
+    dictionary: str | None = None,
+) -> None:
     from .corpus import build_corpus, write_corpus
 
     frame = build_corpus(items)
-    write_corpus(frame, parquet, csv, bool(settings.get("csv_excel_bom", True)))
+    write_corpus(frame, parquet, csv, bool(settings.get("csv_excel_bom", True)), jsonl, dictionary)
     log.info("corpus: %d units from %d items", len(frame), len(items))
+
+
+def casebook_job(items: list[str], practice: str, markdown: str, html: str) -> None:
+    from .casebook import casebook_html, casebook_markdown, load_documents
+
+    documents = load_documents(items)
+    atomic_write_text(markdown, casebook_markdown(practice, documents), SHAREABLE_FILE_MODE)
+    atomic_write_text(html, casebook_html(practice, documents), SHAREABLE_FILE_MODE)
+    log.info("casebook %s: %d items", practice, len(documents))
+
+
+def qdpx_job(items: list[str], docx: list[str], output: str, name: str) -> None:
+    from .qdpx import docx_by_item, write_qdpx
+
+    documents = [read_json(path) for path in items]
+    write_qdpx(output, documents, name, docx_by_item(docx))
+    log.info("qdpx %s: %d sources, %d with a DOCX transcript", name, len(documents), len(docx))
+
+
+def summary_practice_job(items: list[str], practice: str, tsv: str, png: str, dpi: int) -> None:
+    from .summaries import write_practice_summary
+
+    rows = write_practice_summary(practice, [read_json(p) for p in items], tsv, png, dpi)
+    log.info("summary %s: %d practice-wave-kind rows", practice, len(rows))
+
+
+def summary_study_job(practice_tsvs: list[str], tsv: str, html: str) -> None:
+    from .summaries import write_study_summary
+
+    rows = write_study_summary(practice_tsvs, tsv, html)
+    log.info("study summary: %d practice-wave-kind rows", len(rows))
 
 
 def leak_check_job(
