@@ -134,7 +134,9 @@ def test_logs_and_terminal_output_name_no_one(demo_run):
 def test_zones_have_private_permissions(demo_run):
     restricted = demo_run / "results/restricted"
     for path in [restricted, *restricted.rglob("*")]:
-        if path.is_symlink():  # links to raw items (fieldcorpus.staging); raw files stay as they are
+        if (
+            path.is_symlink()
+        ):  # links to raw items (fieldcorpus.staging); raw files stay as they are
             continue
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
