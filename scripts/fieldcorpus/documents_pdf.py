@@ -230,6 +230,8 @@ class _Rasteriser:
 def extract_pdf(source, item_id: str, settings: dict, prefix: str = "") -> dict:
     from .ocr import ocr_engine_facts, ocr_image
 
+    # pdfminer's warnings can quote a broken object's strings (a title, an author's name).
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     min_chars = int(settings.get("ocr_min_chars", 20))
     ocr_enabled = bool(settings.get("ocr", True))
     pdf = _open_pdf(source, item_id)
