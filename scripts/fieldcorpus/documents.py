@@ -165,11 +165,10 @@ class UnitList:
     """Collects units in reading order and numbers them: `p0001-b001` on paged sources (block
     counted per page), `b0001` otherwise; `prefix` marks units from an email attachment."""
 
-    def __init__(self, settings: dict, prefix: str = "", extra: dict | None = None):
+    def __init__(self, settings: dict, prefix: str = ""):
         self.units: list[dict] = []
         self.keep_cells = bool(settings.get("keep_table_cells", False))
         self._prefix = prefix
-        self._extra = extra or {}
         self._blocks: Counter = Counter()
 
     def add(
@@ -188,7 +187,6 @@ class UnitList:
             "block": block,
             "kind": kind,
             "ocr": False,
-            **self._extra,
             **fields,
         }
         self.units.append(unit)

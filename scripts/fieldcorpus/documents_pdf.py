@@ -245,6 +245,7 @@ def extract_pdf(source, item_id: str, settings: dict, prefix: str = "") -> dict:
             try:
                 text = read_page(page, settings)
             except Exception as exc:  # pdfminer raises many types for a broken page
+                log.warning("item %s: page %d: %s", item_id, page.page_number, type(exc).__name__)
                 raise FieldcorpusError(
                     item_id,
                     f"PDF page {page.page_number} cannot be read (corrupt)",
