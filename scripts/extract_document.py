@@ -9,4 +9,5 @@ run_rule(
     output=snakemake.output.text,
     item=snakemake.params.item,
     settings=dict(snakemake.params.settings),
+    threads=snakemake.threads,
 )

@@ -1,154 +1,302 @@
-"""Document -> text units: pdfplumber per page (OCR where a page has no text layer) and
-python-docx paragraphs and tables."""
+"""Document -> text units, for every format a GP practice hands over.
+
+The content decides the reader (never the file name), the file's extension must agree with the
+content, and every reader returns the same unit shape (DESIGN.md): `{id, text, page, block}` plus
+`kind` (paragraph, heading or table), `ocr` (and `confidence` when true) and, for tables, the cell
+grid as Markdown in `text` (and in `cells` when `documents.keep_table_cells` is on).
+Readers live in documents_pdf, documents_office, documents_text, documents_email and ocr.
+"""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
-import zipfile
-from functools import cache
-from importlib import metadata
+import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from .errors import FieldcorpusError
-from .inventory import DOCX, sniff_media_type
+from .inventory import (
+    AUDIO_TYPES,
+    DOCX,
+    EML,
+    ENCRYPTED_OFFICE,
+    IMAGE_TYPES,
+    LEGACY_EXCEL,
+    LEGACY_WORD,
+    MSG,
+    ODT,
+    PLAIN_TEXT,
+    RTF,
+    XLSX,
+    sniff_media_type,
+)
+from .units import markdown_table
 
 log = logging.getLogger(__name__)
-_SPACES = re.compile(r"[ \t]+")
+
+PDF = "application/pdf"
+TEXT_FLAVOURS = {".md": "markdown", ".markdown": "markdown", ".csv": "csv", ".tsv": "csv"}
+# Extensions a practice's files carry, and the content each may hold. An extension not listed
+# here (or none) says nothing, and the content alone decides.
+EXTENSION_CONTENT = {
+    ".pdf": {PDF},
+    ".docx": {DOCX, ENCRYPTED_OFFICE},
+    ".docm": {DOCX, ENCRYPTED_OFFICE},
+    ".doc": {LEGACY_WORD, RTF, DOCX, ENCRYPTED_OFFICE},
+    ".odt": {ODT},
+    ".rtf": {RTF},
+    ".txt": {PLAIN_TEXT, EML},
+    ".text": {PLAIN_TEXT, EML},
+    ".md": {PLAIN_TEXT, EML},
+    ".markdown": {PLAIN_TEXT, EML},
+    ".csv": {PLAIN_TEXT},
+    ".tsv": {PLAIN_TEXT},
+    ".xlsx": {XLSX, ENCRYPTED_OFFICE},
+    ".xlsm": {XLSX, ENCRYPTED_OFFICE},
+    ".xls": {LEGACY_EXCEL, XLSX, ENCRYPTED_OFFICE},
+    ".eml": {EML},
+    ".msg": {MSG},
+    ".jpg": {"image/jpeg"},
+    ".jpeg": {"image/jpeg"},
+    ".png": {"image/png"},
+    ".tif": {"image/tiff"},
+    ".tiff": {"image/tiff"},
+    ".gif": {"image/gif"},
+    ".bmp": {"image/bmp"},
+    ".webp": {"image/webp"},
+}
+CONTENT_NAMES = {
+    PDF: "PDF",
+    DOCX: "Word (DOCX)",
+    ODT: "OpenDocument text (ODT)",
+    RTF: "RTF",
+    PLAIN_TEXT: "plain text",
+    EML: "an email (EML)",
+    MSG: "an Outlook email (MSG)",
+    XLSX: "an Excel workbook (XLSX)",
+    LEGACY_WORD: "a Word 97-2003 document (.doc)",
+    LEGACY_EXCEL: "an Excel 97-2003 workbook (.xls)",
+    ENCRYPTED_OFFICE: "a password-protected Office file",
+    **{image: f"an image ({image.split('/')[1].upper()})" for image in IMAGE_TYPES},
+}
+# Formats we recognise but cannot read: the reason and what the data manager can do.
+UNREADABLE = {
+    ENCRYPTED_OFFICE: (
+        "the Office file is password-protected",
+        "supply an unlocked copy and update the manifest",
+    ),
+    LEGACY_WORD: (
+        "Word 97-2003 documents (.doc) are not supported",
+        "save it as DOCX or PDF and update the manifest",
+    ),
+    LEGACY_EXCEL: (
+        "Excel 97-2003 workbooks (.xls) are not supported",
+        "save it as XLSX or CSV and update the manifest",
+    ),
+    "image/heic": (
+        "HEIC photos are not supported",
+        "export the photo as JPEG and update the manifest",
+    ),
+}
+SUPPORTED_NOTE = "PDF, DOCX, ODT, RTF, TXT, Markdown, CSV, XLSX, EML, MSG, JPEG, PNG or TIFF"
+MAX_EMBEDDING_DEPTH = 2
+
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_CID = re.compile(r"\(cid:\d+\)")
+_LIGATURES = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb06": "st",
+    }
+)
+_HYPHENATED = re.compile(r"[A-Za-z\u00c0-\u024f]-$")
+_LIST_ITEM = re.compile(r"^(?:[\u2022\u25cf\u25aa\u25e6\u2013\u2014*>-]|\(?\w{1,3}[.)])\s")
 
 
-def _normalise_text(text: str) -> str:
-    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)
-    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+def clean_line(text: str) -> str:
+    """One line with ligatures expanded, invisible characters removed and spaces collapsed."""
+    text = unicodedata.normalize("NFC", text.translate(_LIGATURES))
+    text = _CID.sub("", _INVISIBLE.sub("", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def join_lines(lines: list[str]) -> str:
+    """Reflow a block's lines into one paragraph: a word broken by a hyphen at a line end is
+    joined, other lines are joined by a space, and list items keep their own line."""
+    out = ""
+    for raw in lines:
+        line = clean_line(raw)
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif _LIST_ITEM.match(line):
+            out += "\n" + line
+        elif _HYPHENATED.search(out) and line[0].islower():
+            out = out[:-1] + line
+        else:
+            out += " " + line
+    return out
+
+
+def clean_block(text: str) -> str:
+    """Whitespace-normalise a block that already has meaningful line breaks (kept)."""
+    lines = (
+        clean_line(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    )
     return "\n".join(line for line in lines if line)
 
 
-@cache
-def _ocr_engine():
-    from rapidocr import RapidOCR
-
-    return RapidOCR(params={"Global.log_level": "warning"})
-
-
-def ocr_image(image) -> tuple[str, float]:
-    """Read text from a PIL image; returns (text, mean confidence)."""
-    import numpy as np
-
-    result = _ocr_engine()(np.asarray(image.convert("RGB")))
-    texts = list(result.txts or ())
-    scores = list(result.scores or ())
-    if not texts:
-        return "", 0.0
-    return "\n".join(texts), round(sum(scores) / len(scores), 4)
+def clean_cell(value) -> str:
+    if value is None:
+        return ""
+    return join_lines(str(value).replace("\r", "\n").split("\n"))
 
 
-def _extract_pdf(path: Path, item_id: str, settings: dict) -> dict:
-    import pdfplumber
-    import pypdfium2
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
+class UnitList:
+    """Collects units in reading order and numbers them: `p0001-b001` on paged sources (block
+    counted per page), `b0001` otherwise; `prefix` marks units from an email attachment."""
 
-    min_chars = int(settings.get("ocr_min_chars", 20))
-    ocr_enabled = bool(settings.get("ocr", True))
-    units, ocr_pages = [], 0
-    try:
-        pdf = pdfplumber.open(path)
-    except Exception as exc:  # pdfplumber wraps pdfminer's errors in PdfminerException
-        causes = [exc, *getattr(exc, "args", ())]
-        if (
-            any(isinstance(c, PDFPasswordIncorrect) for c in causes)
-            or "encrypt" in repr(exc).lower()
-        ):
-            raise FieldcorpusError(
-                item_id, "PDF is encrypted", "supply an unlocked copy and update the manifest"
-            ) from exc
+    def __init__(self, settings: dict, prefix: str = ""):
+        self.units: list[dict] = []
+        self.keep_cells = bool(settings.get("keep_table_cells", False))
+        self._prefix = prefix
+        self._blocks: Counter = Counter()
+
+    def add(
+        self, text: str, kind: str = "paragraph", page: int | None = None, **fields
+    ) -> dict | None:
+        text = text.strip()
+        if not text:
+            return None
+        self._blocks[page] += 1
+        block = self._blocks[page]
+        local = f"p{page:04d}-b{block:03d}" if page is not None else f"b{block:04d}"
+        unit = {
+            "id": self._prefix + local,
+            "text": text,
+            "page": page,
+            "block": block,
+            "kind": kind,
+            "ocr": False,
+            **fields,
+        }
+        self.units.append(unit)
+        return unit
+
+    def add_table(self, rows, page: int | None = None, **fields) -> dict | None:
+        """A table as one unit: Markdown text, empty rows and columns dropped."""
+        grid = [[clean_cell(cell) for cell in row] for row in rows]
+        grid = [row for row in grid if any(row)]
+        if not grid:
+            return None
+        width = max(len(row) for row in grid)
+        grid = [row + [""] * (width - len(row)) for row in grid]
+        filled = [c for c in range(width) if any(row[c] for row in grid)]
+        grid = [[row[c] for c in filled] for row in grid]
+        if self.keep_cells:
+            fields["cells"] = grid
+        return self.add(markdown_table(grid), kind="table", page=page, **fields)
+
+    def extend(self, units: list[dict]) -> None:
+        self.units.extend(units)
+
+
+def open_binary(source: Path | bytes):
+    """A readable binary file for a path (opened read-only) or for bytes held in memory."""
+    return io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+
+
+def read_bytes(source: Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    with open(source, "rb") as handle:
+        return handle.read()
+
+
+def content_name(media_type: str) -> str:
+    return CONTENT_NAMES.get(media_type, media_type)
+
+
+def check_extension(extension: str, media_type: str, item_id: str) -> None:
+    """Fail when a known extension names a different format from the content."""
+    allowed = EXTENSION_CONTENT.get(extension.lower())
+    if allowed is None or media_type in allowed:
+        return
+    raise FieldcorpusError(
+        item_id,
+        f"the file's extension ({extension.lower()}) does not match its content "
+        f"({content_name(media_type)})",
+        "rename the file to match its content, or point the manifest row at the right file",
+    )
+
+
+def extract_source(
+    source: Path | bytes,
+    item_id: str,
+    settings: dict,
+    extension: str = "",
+    prefix: str = "",
+    depth: int = 0,
+) -> dict:
+    """Extract one file or one email attachment: {'source', 'engine', 'units', 'flags'}."""
+    from . import documents_email, documents_office, documents_pdf, documents_text, ocr
+
+    media_type = sniff_media_type(source)
+    if media_type == "empty":
+        raise FieldcorpusError(item_id, "the file is empty (0 bytes)", "copy the file again")
+    if media_type in AUDIO_TYPES or media_type == "video/mp4":
         raise FieldcorpusError(
-            item_id, "PDF cannot be read (corrupt or truncated)", "supply a readable copy"
-        ) from exc
-    with pdf:
-        page_count = len(pdf.pages)
-        rasteriser = None
-        for number, page in enumerate(pdf.pages, start=1):
-            text = _normalise_text(page.extract_text() or "")
-            if len(text) < min_chars and ocr_enabled:
-                if rasteriser is None:
-                    rasteriser = pypdfium2.PdfDocument(str(path))
-                image = rasteriser[number - 1].render(scale=float(settings.get("ocr_scale", 2.0)))
-                ocr_text, confidence = ocr_image(image.to_pil())
-                ocr_text = _normalise_text(ocr_text)
-                if ocr_text:
-                    ocr_pages += 1
-                    units.append(
-                        {
-                            "id": f"p{number:04d}-b001",
-                            "text": ocr_text,
-                            "page": number,
-                            "block": 1,
-                            "ocr": True,
-                            "confidence": confidence,
-                        }
-                    )
-                continue
-            if text:
-                units.append(
-                    {
-                        "id": f"p{number:04d}-b001",
-                        "text": text,
-                        "page": number,
-                        "block": 1,
-                        "ocr": False,
-                    }
-                )
-            page.flush_cache()
-        if rasteriser is not None:
-            rasteriser.close()
-    return {
-        "source": {"pages": page_count, "ocr_pages": ocr_pages},
-        "engine": {"name": "pdfplumber", "version": metadata.version("pdfplumber")},
-        "units": units,
+            item_id,
+            f"listed as a document but the file is a recording ({media_type})",
+            "correct the manifest kind (interview, clinic_review, workshop or meeting)",
+        )
+    extension = extension.lower()
+    check_extension(extension, media_type, item_id)
+    if media_type in UNREADABLE:
+        raise FieldcorpusError(item_id, *UNREADABLE[media_type])
+    if media_type in (PLAIN_TEXT, EML):
+        # An email saved as .txt is read as text; without a known extension the content decides.
+        if extension == ".eml" or (media_type == EML and extension not in EXTENSION_CONTENT):
+            return documents_email.extract_eml(source, item_id, settings, prefix, depth)
+        flavour = TEXT_FLAVOURS.get(extension)
+        if flavour == "csv":
+            return documents_text.extract_csv(source, item_id, settings, prefix)
+        return documents_text.extract_text(source, item_id, settings, prefix, flavour)
+    readers = {
+        PDF: documents_pdf.extract_pdf,
+        DOCX: documents_office.extract_docx,
+        ODT: documents_office.extract_odt,
+        RTF: documents_office.extract_rtf,
+        XLSX: documents_office.extract_xlsx,
+        **{image: ocr.extract_image for image in IMAGE_TYPES},
     }
-
-
-def _extract_docx(path: Path, item_id: str) -> dict:
-    import docx
-
-    try:
-        document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    if media_type == MSG:
+        return documents_email.extract_msg(source, item_id, settings, prefix, depth)
+    reader = readers.get(media_type)
+    if reader is None:
         raise FieldcorpusError(
-            item_id, "DOCX cannot be read (corrupt or not a Word file)", "supply a readable copy"
-        ) from exc
-    units = []
-    block = 0
-    for paragraph in document.paragraphs:
-        text = _normalise_text(paragraph.text)
-        if text:
-            block += 1
-            units.append({"id": f"b{block:04d}", "text": text, "page": None, "block": block})
-    for table in document.tables:
-        rows = [" | ".join(_normalise_text(c.text) for c in row.cells) for row in table.rows]
-        text = "\n".join(r for r in rows if r.strip(" |"))
-        if text:
-            block += 1
-            units.append({"id": f"b{block:04d}", "text": text, "page": None, "block": block})
-    return {
-        "source": {"pages": None},
-        "engine": {"name": "python-docx", "version": metadata.version("python-docx")},
-        "units": units,
-    }
+            item_id,
+            f"unsupported document type ({media_type})",
+            f"convert it to {SUPPORTED_NOTE}, or correct the manifest kind",
+        )
+    return reader(source, item_id, settings, prefix)
 
 
 def extract_document(path: str | os.PathLike, item_id: str, settings: dict) -> dict:
+    """Read one raw document (opened read-only) into units."""
     path = Path(path)
-    media_type = sniff_media_type(path)
-    if media_type == "application/pdf":
-        return _extract_pdf(path, item_id, settings)
-    if media_type == DOCX:
-        return _extract_docx(path, item_id)
-    if media_type == "empty":
-        raise FieldcorpusError(item_id, "the file is empty (0 bytes)", "copy the file again")
-    raise FieldcorpusError(
-        item_id,
-        f"unsupported document type ({media_type})",
-        "convert it to PDF or DOCX, or correct the manifest kind",
-    )
+    extracted = extract_source(path, item_id, settings, extension=path.suffix.lower())
+    extracted.setdefault("flags", {})
+    if not extracted["units"]:
+        extracted["flags"]["no_text"] = True
+        log.warning("item %s: no text found", item_id)
+    return extracted

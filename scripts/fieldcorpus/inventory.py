@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -10,28 +12,80 @@ from .errors import FieldcorpusError
 from .files import sha256_file
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+MSG = "application/vnd.ms-outlook"
+EML = "message/rfc822"
+RTF = "application/rtf"
+PLAIN_TEXT = "text/plain"
+ENCRYPTED_OFFICE = "application/x-encrypted-office"
+LEGACY_WORD = "application/msword"
+LEGACY_EXCEL = "application/vnd.ms-excel"
+OLE_STORAGE = "application/x-ole-storage"
 AUDIO_TYPES = frozenset(
     {"audio/wav", "audio/flac", "audio/mpeg", "audio/mp4", "audio/ogg", "audio/x-ms-wma"}
 )
+IMAGE_TYPES = frozenset(
+    {"image/jpeg", "image/png", "image/tiff", "image/gif", "image/bmp", "image/webp"}
+)
+SNIFF_BYTES = 4096
+_EMAIL_HEADER = re.compile(rb"^[A-Za-z][A-Za-z0-9-]{1,60}:[ \t]")
+_EMAIL_MARKERS = (b"from:", b"date:", b"subject:", b"message-id:", b"mime-version:", b"received:")
 
 
-def sniff_media_type(path: str | os.PathLike) -> str:
-    """Media type from the file's first bytes, never from its extension (extensions can lie)."""
-    path = Path(path)
-    with open(path, "rb") as handle:
-        head = handle.read(64)
+def sniff_media_type(source: str | os.PathLike | bytes) -> str:
+    """Media type from the content's first bytes, never from a file name (extensions can lie).
+
+    `source` is a path or the bytes themselves (an email attachment)."""
+    if isinstance(source, bytes):
+        head = source[:SNIFF_BYTES]
+    else:
+        with open(source, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
     if not head:
         return "empty"
-    if head.startswith(b"%PDF"):
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
         return "application/pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return _zip_type(source)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return _ole_type(source)
+    image = _image_type(head)
+    if image:
+        return image
+    audio = _audio_type(head)
+    if audio:
+        return audio
+    if head.lstrip(b"\xef\xbb\xbf").startswith(b"{\\rtf"):
+        return RTF
+    return _text_type(head)
+
+
+def _image_type(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image/tiff"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head.startswith(b"BM") and len(head) > 26 and head[14] in (12, 40, 56, 64, 108, 124):
+        return "image/bmp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif"):
+        return "image/heic"
+    return None
+
+
+def _audio_type(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "audio/wav"
     if head.startswith(b"fLaC"):
         return "audio/flac"
     if head.startswith(b"OggS"):
         return "audio/ogg"
-    if head.startswith(b"ID3") or (head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "audio/mpeg"
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         return (
@@ -39,18 +93,80 @@ def sniff_media_type(path: str | os.PathLike) -> str:
         )
     if head.startswith(b"\x30\x26\xb2\x75"):
         return "audio/x-ms-wma"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-        except zipfile.BadZipFile:
-            return "application/zip"
-        if "word/document.xml" in names:
-            return DOCX
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return None  # a UTF-16 byte-order mark, not an MPEG frame header
+    if head.startswith(b"ID3") or (head[0] == 0xFF and len(head) > 1 and head[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    return None
+
+
+def _seekable(source: str | os.PathLike | bytes):
+    return io.BytesIO(source) if isinstance(source, bytes) else source
+
+
+def _zip_type(source: str | os.PathLike | bytes) -> str:
+    try:
+        with zipfile.ZipFile(_seekable(source)) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype").strip() if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
         return "application/zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "application/x-ole-storage"
-    return "application/octet-stream"
+    if "word/document.xml" in names:
+        return DOCX
+    if "xl/workbook.xml" in names:
+        return XLSX
+    if mimetype:
+        return mimetype.decode("ascii", "replace")
+    return "application/zip"
+
+
+def _ole_type(source: str | os.PathLike | bytes) -> str:
+    import olefile
+
+    try:
+        with olefile.OleFileIO(source) as ole:
+            streams = {"/".join(entry) for entry in ole.listdir(streams=True, storages=True)}
+    except OSError:
+        return OLE_STORAGE
+    if "EncryptedPackage" in streams:
+        return ENCRYPTED_OFFICE
+    if any(name.startswith("__substg1.0_") for name in streams):
+        return MSG
+    if "WordDocument" in streams:
+        return LEGACY_WORD
+    if "Workbook" in streams or "Book" in streams:
+        return LEGACY_EXCEL
+    return OLE_STORAGE
+
+
+def _text_type(head: bytes) -> str:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return PLAIN_TEXT
+    body = head.removeprefix(b"\xef\xbb\xbf")
+    if b"\x00" in body:
+        return "application/octet-stream"
+    controls = sum(1 for byte in body if byte < 32 and byte not in (9, 10, 12, 13, 27))
+    if controls > len(body) // 100:
+        return "application/octet-stream"
+    if _looks_like_email(body):
+        return EML
+    return PLAIN_TEXT
+
+
+def _looks_like_email(body: bytes) -> bool:
+    """An RFC 5322 header block: 'Name: value' lines (with folded continuations) up to a blank
+    line, naming at least two of From, Date, Subject, Message-ID, MIME-Version, Received."""
+    lines = body.replace(b"\r\n", b"\n").split(b"\n")
+    names = set()
+    for line in lines[:-1]:  # the last line may be cut off by the sniff window
+        if not line:
+            break
+        if line[:1] in (b" ", b"\t") and names:
+            continue
+        if not _EMAIL_HEADER.match(line):
+            return False
+        names.add(line.split(b":", 1)[0].lower() + b":")
+    return len(names & set(_EMAIL_MARKERS)) >= 2
 
 
 def audio_duration(path: str | os.PathLike) -> float | None:
@@ -120,7 +236,7 @@ def inventory_item(path: str | os.PathLike, item) -> dict:
             raise FieldcorpusError(
                 item.item_id, "PDF cannot be read (corrupt or truncated)", "supply a readable copy"
             ) from exc
-    elif media_type in AUDIO_TYPES:
+    elif media_type in AUDIO_TYPES or media_type == "video/mp4":
         raise FieldcorpusError(
             item.item_id,
             f"listed as {item.kind} but the file is a recording ({media_type})",

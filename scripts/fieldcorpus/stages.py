@@ -48,12 +48,14 @@ def transcribe_job(
     log.info("item %s: %d speech units", record.item_id, len(transcript["units"]))
 
 
-def extract_job(raw: str, inventory: str, output: str, item: dict, settings: dict) -> None:
+def extract_job(
+    raw: str, inventory: str, output: str, item: dict, settings: dict, threads: int = 1
+) -> None:
     from .documents import extract_document
     from .units import unit_document
 
     record = Item(**item)
-    extracted = extract_document(raw, record.item_id, settings)
+    extracted = extract_document(raw, record.item_id, {**settings, "threads": threads})
     write_restricted_json(output, unit_document(record, read_json(inventory), extracted))
     log.info("item %s: %d text units", record.item_id, len(extracted["units"]))
 
