@@ -133,11 +133,23 @@ def run_audit(
     }
     checked: set[str] = set()
 
+    crate_path = shareable / CRATE_NAME
+    listed: dict[str, str | None] = {}
+    if not crate_path.is_file():
+        findings.append(Finding("crate-missing", "-", f"shareable:{CRATE_NAME}", ""))
+    else:
+        try:
+            listed = listed_files(json.loads(crate_path.read_text(encoding="utf-8")))
+        except ValueError:
+            findings.append(Finding("unreadable", "-", f"shareable:{CRATE_NAME}", ""))
+
     raw_files = 0
     for item_id in sorted(rows):
         record = records.get(item_id)
         if record is None:
-            findings.append(Finding("never-processed", item_id, "-", ""))
+            # A lineage record the crate lists was made and then lost: reported as missing below.
+            if f"{LINEAGE_DIR}/{item_id}.json" not in listed:
+                findings.append(Finding("never-processed", item_id, "-", ""))
             continue
         raw_path = fieldwork / rows[item_id].get("path", "")
         raw_files += 1
@@ -163,21 +175,13 @@ def run_audit(
             Finding("not-in-manifest", item_id, f"shareable:{LINEAGE_DIR}/{item_id}.json", "")
         )
 
-    crate_path = shareable / CRATE_NAME
-    listed: dict[str, str | None] = {}
-    if not crate_path.is_file():
-        findings.append(Finding("crate-missing", "-", f"shareable:{CRATE_NAME}", ""))
-    else:
-        try:
-            listed = listed_files(json.loads(crate_path.read_text(encoding="utf-8")))
-        except ValueError:
-            findings.append(Finding("unreadable", "-", f"shareable:{CRATE_NAME}", ""))
-        for relative, expected in sorted(listed.items()):
-            if relative in checked:
-                continue
-            item_id = item_of_file.get(relative) or _lineage_item(relative, records)
-            _check_file(shareable, relative, expected, item_id, findings)
-            checked.add(relative)
+    known_items = set(rows) | set(records)
+    for relative, expected in sorted(listed.items()):
+        if relative in checked:
+            continue
+        item_id = item_of_file.get(relative) or _lineage_item(relative, known_items)
+        _check_file(shareable, relative, expected, item_id, findings)
+        checked.add(relative)
     allowed = {CRATE_NAME, *known_files, *listed, *checked}
     present = [
         p.relative_to(shareable).as_posix()
@@ -201,9 +205,9 @@ def run_audit(
     )
 
 
-def _lineage_item(relative: str, records: dict[str, dict]) -> str:
+def _lineage_item(relative: str, item_ids: set[str]) -> str:
     stem = Path(relative).name.split(".", 1)[0]
-    return stem if relative.startswith(f"{LINEAGE_DIR}/") and stem in records else "-"
+    return stem if relative.startswith(f"{LINEAGE_DIR}/") and stem in item_ids else "-"
 
 
 def _mixed_findings(records: dict[str, dict]) -> list[Finding]:
