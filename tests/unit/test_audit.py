@@ -7,6 +7,7 @@ import shutil
 import pytest
 from fieldcorpus.audit import findings_to_tsv, run_audit, summary
 from fieldcorpus.cli import main
+from fieldcorpus.paths import PROJECT_ROOT
 
 from tests.unit.provenance_study import PIPELINE, make_study_with_crate, manifest_row
 
@@ -119,10 +120,7 @@ def test_the_crate_itself_must_exist(study):
 
 def write_config(study) -> None:
     root = study["root"]
-    shutil.copytree(
-        __import__("fieldcorpus.paths", fromlist=["PROJECT_ROOT"]).PROJECT_ROOT / "config",
-        root / "config",
-    )
+    shutil.copytree(PROJECT_ROOT / "config", root / "config")
     text = (root / "config" / "config.yaml").read_text()
     (root / "config" / "config.yaml").write_text(
         text.replace("demo/manifest.tsv", "manifest.tsv")
