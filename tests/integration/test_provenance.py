@@ -226,3 +226,24 @@ def test_two_from_scratch_runs_produce_identical_shareable_trees(demo_run, tmp_p
     first_runs = {p.name for p in (demo_run / RESTRICTED / "runs").glob("*.json")}
     second_runs = {p.name for p in (workdir / RESTRICTED / "runs").glob("*.json")}
     assert second_runs and not first_runs & second_runs
+
+
+def test_the_report_shows_commit_manifest_and_crate_and_joins_the_crate(demo_run, tmp_path):
+    workdir = copy_run(demo_run, tmp_path / "run")
+    report = workdir / SHAREABLE / "report.html"
+    made = snakemake(workdir, "--report", str(report))
+    assert made.returncode == 0, made.stderr[-3000:]
+    page = report.read_text(encoding="utf-8")
+    facts = json.loads((workdir / SHAREABLE / f"provenance/{TRANSCRIPT}.json").read_text())
+    assert facts["pipeline"]["code_sha256"] in page
+    if facts["pipeline"]["commit"]:
+        assert facts["pipeline"]["commit"] in page
+    assert sha256(workdir / "demo/manifest.tsv") in page
+    assert "showResultInfo('results/shareable/ro-crate-metadata.json')" in page
+    assert "sarah mitchell" not in page.lower()
+    rerun = snakemake(workdir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    listed = {entity.id: entity["sha256"] for entity in ROCrate(workdir / SHAREABLE).data_entities}
+    assert listed["report.html"] == sha256(report)
+    result = audit(workdir, "--tsv", str(tmp_path / "audit.tsv"))
+    assert result.returncode == 0, result.stdout
