@@ -9,12 +9,16 @@ configfile: "config/config.yaml"
 validate(config, "config/schemas/config.schema.yaml")
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/inventory.smk"
 include: "rules/transcribe.smk"
 include: "rules/extract.smk"
 include: "rules/pseudonymise.smk"
 include: "rules/corpus.smk"
+include: "rules/provenance.smk"
 
 
 rule all:

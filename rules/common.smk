@@ -3,6 +3,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from snakemake import __version__ as SNAKEMAKE_VERSION
 from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
@@ -11,6 +12,12 @@ from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
 from fieldcorpus.manifest import load_manifest
 from fieldcorpus.staging import link_raw_items, raw_link_path
+from fieldcorpus.provenance import (
+    REPORT_FACTS_KEY,
+    item_settings,
+    report_facts,
+    stage_settings,
+)
 
 # Every directory Snakemake creates for an output or a log is private until proven shareable.
 os.umask(0o077)
@@ -25,6 +32,8 @@ except FieldcorpusError as error:
     raise WorkflowError(f"fieldcorpus: {error}") from None
 ITEMS_BY_PRACTICE = MANIFEST.by_practice()
 link_raw_items(MANIFEST, config["fieldwork_dir"], RESTRICTED)
+# Read by the report's landing page (report/workflow.rst); never by a rule.
+config[REPORT_FACTS_KEY] = report_facts(config)
 
 
 wildcard_constraints:
@@ -166,7 +175,13 @@ def manifest_item_ids(wildcards=None):
 
 
 def get_final_outputs():
-    return [f"{SHAREABLE}/leak-check.tsv", *all_corpora(), *all_shareable_items()]
+    return [
+        f"{SHAREABLE}/leak-check.tsv",
+        *all_corpora(),
+        *all_shareable_items(),
+        *all_item_lineage(),
+        f"{SHAREABLE}/ro-crate-metadata.json",
+    ]
 
 
 def all_shareable_json(wildcards=None):
@@ -176,3 +191,90 @@ def all_shareable_json(wildcards=None):
 def shareable_root_of_report(wildcards, output):
     """The shareable zone is the directory the leak-check report sits in."""
     return os.path.dirname(output.report)
+
+
+def all_item_lineage(wildcards=None):
+    return [
+        f"{SHAREABLE}/provenance/{item_id}.json" for item_id in sorted(MANIFEST.items)
+    ]
+
+
+SHAREABLE_FILES_BY_ITEM = {}
+
+
+def shareable_files_of_item(item_id):
+    """The per-item files under shareable/items/, whatever formats all_shareable_items lists."""
+    if not SHAREABLE_FILES_BY_ITEM:
+        for path in all_shareable_items():
+            stem = os.path.basename(path).split(".", 1)[0]
+            SHAREABLE_FILES_BY_ITEM.setdefault(stem, []).append(path)
+    return SHAREABLE_FILES_BY_ITEM.get(item_id, [])
+
+
+def item_lineage_inputs(wildcards):
+    item = manifest_item(wildcards)
+    prefix = f"{item.practice}/{item.item_id}"
+    return {
+        "inventory": f"{RESTRICTED}/inventory/{prefix}.json",
+        "units": item_units(wildcards),
+        "detections": f"{RESTRICTED}/entities/{prefix}.json",
+        "ledger_state": f"{RESTRICTED}/ledger/{item.practice}.state.json",
+        "anonymisation_log": f"{RESTRICTED}/anonymisation-log/{prefix}.tsv",
+        "shareable": shareable_files_of_item(item.item_id),
+        "register": config["register"],
+        "allow_list": config["allow_list"],
+    }
+
+
+def item_lineage_settings(wildcards):
+    return item_settings(config, manifest_item(wildcards).is_recording)
+
+
+def shareable_report():
+    name = config["provenance"].get("report", "")
+    return os.path.join(SHAREABLE, name) if name else None
+
+
+def crate_inputs(wildcards):
+    """Every shareable output the workflow makes, and the Snakemake report once it exists."""
+    crate = f"{SHAREABLE}/ro-crate-metadata.json"
+    inputs = {
+        "files": [
+            path
+            for path in get_final_outputs()
+            if path != crate and path.startswith(f"{SHAREABLE}/")
+        ],
+        "lineage": all_item_lineage(),
+        "manifest": config["manifest"],
+    }
+    report_path = shareable_report()
+    if report_path and os.path.isfile(report_path):
+        inputs["report"] = report_path
+    return inputs
+
+
+def crate_settings(wildcards):
+    return stage_settings(config)
+
+
+def audit_config_paths(wildcards):
+    keys = (
+        "manifest",
+        "fieldwork_dir",
+        "restricted_dir",
+        "shareable_dir",
+        "provenance",
+    )
+    return {key: config[key] for key in keys}
+
+
+def zone_roots_of_lineage(wildcards, output):
+    """(restricted root, shareable root): two levels above the item's lineage records."""
+    return {
+        "restricted": os.path.dirname(os.path.dirname(output.restricted)),
+        "shareable": os.path.dirname(os.path.dirname(output.shareable)),
+    }
+
+
+def shareable_root_of_crate(wildcards, output):
+    return os.path.dirname(output.crate)

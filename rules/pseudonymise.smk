@@ -74,6 +74,7 @@ rule leak_check:
     input:
         shareable_items=all_shareable_items,
         corpora=all_corpora,
+        lineage=all_item_lineage,
         ledger_states=all_ledger_states,
         register=config["register"],
     output:

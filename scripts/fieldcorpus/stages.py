@@ -183,3 +183,88 @@ def leak_check_job(
     raise_on_leaks(rows)
     atomic_write_text(output, rows_to_tsv(rows), SHAREABLE_FILE_MODE)
     log.info("leak check: %d shareable files clean", len(rows))
+
+
+def lineage_job(
+    item: dict,
+    inputs: dict,
+    settings: dict,
+    snakemake_version: str,
+    restricted_dir: str,
+    shareable_dir: str,
+    output_shareable: str,
+    output_restricted: str,
+) -> None:
+    from .provenance import build_lineage
+
+    shareable, restricted = build_lineage(
+        item=item,
+        inventory=inputs["inventory"],
+        units=inputs["units"],
+        detections=inputs["detections"],
+        ledger_state=inputs["ledger_state"],
+        anonymisation_log=inputs["anonymisation_log"],
+        shareable_files=list(inputs["shareable"]),
+        register=inputs["register"],
+        allow_list=inputs["allow_list"],
+        settings=settings,
+        snakemake_version=snakemake_version,
+        restricted_dir=restricted_dir,
+        shareable_dir=shareable_dir,
+    )
+    write_restricted_json(output_restricted, restricted)
+    write_shareable_json(output_shareable, shareable)
+    log.info(
+        "item %s: lineage of %d shareable files",
+        item["item_id"],
+        len(shareable["shareable_outputs"]),
+    )
+
+
+def crate_job(
+    files: list[str],
+    lineage: list[str],
+    manifest: str,
+    report: str | None,
+    shareable_dir: str,
+    restricted_dir: str,
+    settings: dict,
+    snakemake_version: str,
+    crate_settings: dict,
+    output: str,
+) -> None:
+    import platform
+
+    from .crate import build_crate, write_crate
+    from .files import sha256_file
+    from .provenance import pipeline_version, public_value
+    from .runrecord import latest_run, utc_now
+
+    metadata = build_crate(
+        shareable_dir=shareable_dir,
+        files=files,
+        lineage_files=lineage,
+        manifest_sha256=sha256_file(manifest),
+        settings=public_value(settings),
+        pipeline=pipeline_version(),
+        snakemake_version=snakemake_version,
+        python_version=platform.python_version(),
+        run=latest_run(restricted_dir),
+        ended=utc_now().isoformat(),
+        report=report,
+        name=crate_settings.get("name", ""),
+        license_id=crate_settings.get("license", ""),
+    )
+    write_crate(output, metadata)
+    log.info("RO-Crate lists %d shareable files", len(files) + bool(report))
+
+
+def audit_job(config: dict, output_tsv: str) -> None:
+    from .audit import summary
+    from .audit_command import audit_config
+    from .errors import FieldcorpusError
+
+    result, path = audit_config(config, output_tsv)
+    log.info("%s", summary(result).rstrip())
+    if not result.passed:
+        raise FieldcorpusError(None, summary(result).rstrip(), f"findings written to {path}")

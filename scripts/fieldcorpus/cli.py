@@ -1,0 +1,44 @@
+"""The `fieldcorpus` command.
+
+Each subcommand lives in its own module, which provides `add_arguments(parser)` and
+`run(args) -> int`; add it to SUBCOMMANDS to make it available here."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .errors import FieldcorpusError
+
+# name -> (module, one-line help)
+SUBCOMMANDS = {
+    "audit": (
+        "fieldcorpus.audit_command",
+        "check raw inputs and shareable outputs against lineage",
+    ),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fieldcorpus", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = commands.add_parser(name, help=help_text, description=module.__doc__)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except FieldcorpusError as error:
+        print(f"fieldcorpus: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+from fieldcorpus.rulescript import run_rule
+from fieldcorpus.stages import crate_job
+
+run_rule(
+    snakemake,
+    crate_job,
+    files=list(snakemake.input.files),
+    lineage=list(snakemake.input.lineage),
+    manifest=snakemake.input.manifest,
+    report=snakemake.input.get("report"),
+    shareable_dir=snakemake.params.shareable_dir,
+    restricted_dir=snakemake.params.restricted_dir,
+    settings=dict(snakemake.params.settings),
+    snakemake_version=snakemake.params.snakemake_version,
+    crate_settings=dict(snakemake.params.crate),
+    output=snakemake.output.crate,
+)
