@@ -7,9 +7,11 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
+from fieldcorpus.cluster import gpu_request_problem
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
 from fieldcorpus.manifest import load_manifest
+from fieldcorpus.models import check_models_cached
 
 # Every directory Snakemake creates for an output or a log is private until proven shareable.
 os.umask(0o077)
@@ -23,6 +25,20 @@ try:
 except FieldcorpusError as error:
     raise WorkflowError(f"fieldcorpus: {error}") from None
 ITEMS_BY_PRACTICE = MANIFEST.by_practice()
+
+# Compute nodes have no network: a hub model that is not cached fails here, before any job.
+try:
+    check_models_cached(config)
+except FieldcorpusError as error:
+    raise WorkflowError(f"fieldcorpus: {error}") from None
+
+_gpu_problem = gpu_request_problem(
+    config["transcription"]["device"],
+    workflow.resource_settings.overwrite_resources.get("transcribe_recording", {}),
+    workflow.resource_settings.default_resources or {},
+)
+if _gpu_problem:
+    raise WorkflowError(f"fieldcorpus: {_gpu_problem}")
 
 
 wildcard_constraints:
