@@ -30,6 +30,6 @@ if [ ! -e "$policy" ]; then
   created_policy=true
 fi
 trap '$created_policy && rm -f "$policy"' EXIT
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
   munge slurmctld slurmd slurmdbd slurm-client mariadb-server mariadb-client >/dev/null
