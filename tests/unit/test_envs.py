@@ -95,3 +95,11 @@ def test_drift_is_reported(tmp_path):
         "nlp.yaml: unknown-pkg==1.0 is not pinned in pyproject.toml",
         "pandas (pyproject.toml) is in no envs/*.yaml",
     ]
+
+
+def test_bundled_spacy_pipelines_are_pinned_in_the_nlp_env():
+    from fieldcorpus.models import BUNDLED_SPACY_PIPELINES
+
+    nlp_pins = env_pins(REPO / "envs" / "nlp.yaml")[1]
+    for pipeline in BUNDLED_SPACY_PIPELINES:
+        assert normalise(pipeline) in nlp_pins, pipeline
