@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
+from fieldcorpus.cluster import gpu_request_problem
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
 from fieldcorpus.manifest import load_manifest
@@ -18,6 +19,7 @@ from fieldcorpus.provenance import (
     report_facts,
     stage_settings,
 )
+from fieldcorpus.models import check_models_cached
 
 # Every directory Snakemake creates for an output or a log is private until proven shareable.
 os.umask(0o077)
@@ -34,6 +36,20 @@ ITEMS_BY_PRACTICE = MANIFEST.by_practice()
 link_raw_items(MANIFEST, config["fieldwork_dir"], RESTRICTED)
 # Read by the report's landing page (report/workflow.rst); never by a rule.
 config[REPORT_FACTS_KEY] = report_facts(config)
+
+# Compute nodes have no network: a hub model that is not cached fails here, before any job.
+try:
+    check_models_cached(config)
+except FieldcorpusError as error:
+    raise WorkflowError(f"fieldcorpus: {error}") from None
+
+_gpu_problem = gpu_request_problem(
+    config["transcription"]["device"],
+    workflow.resource_settings.overwrite_resources.get("transcribe_recording", {}),
+    workflow.resource_settings.default_resources or {},
+)
+if _gpu_problem:
+    raise WorkflowError(f"fieldcorpus: {_gpu_problem}")
 
 
 wildcard_constraints:

@@ -17,6 +17,7 @@ rule detect_entities:
         runtime=30,
     params:
         settings=config["pseudonymisation"],
+        models_dir=config["transcription"].get("models_dir", "models"),
     script:
         "../scripts/detect_entities.py"
 

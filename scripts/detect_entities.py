@@ -9,4 +9,5 @@ run_rule(
     allow_list=snakemake.input.allow_list,
     output=snakemake.output.detections,
     settings=dict(snakemake.params.settings),
+    models_dir=snakemake.params.models_dir,
 )

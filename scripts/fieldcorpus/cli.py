@@ -17,6 +17,10 @@ SUBCOMMANDS = {
         "fieldcorpus.audit_command",
         "check raw inputs and shareable outputs against lineage",
     ),
+    "fetch-models": (
+        "fieldcorpus.cli_models",
+        "cache the hub models the config names, for compute nodes without network",
+    ),
 }
 
 

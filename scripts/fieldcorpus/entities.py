@@ -231,11 +231,16 @@ def _resolve_overlaps(detections: list[Detection]) -> list[Detection]:
     return sorted(kept, key=lambda d: d.start)
 
 
-def load_ner(model_name: str):
-    """Load a spaCy pipeline with only what NER needs."""
+def load_ner(model_name: str, models_dir: str | None = None):
+    """Load a spaCy pipeline with only what NER needs (installed, or fetched into models_dir)."""
     import spacy
 
-    nlp = spacy.load(model_name, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+    from .models import spacy_pipeline
+
+    nlp = spacy.load(
+        spacy_pipeline(model_name, models_dir),
+        exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"],
+    )
     return nlp
 
 

@@ -60,12 +60,19 @@ def extract_job(
     log.info("item %s: %d text units", record.item_id, len(extracted["units"]))
 
 
-def detect_job(units: str, register: str, allow_list: str, output: str, settings: dict) -> None:
+def detect_job(
+    units: str,
+    register: str,
+    allow_list: str,
+    output: str,
+    settings: dict,
+    models_dir: str | None = None,
+) -> None:
     from .entities import detect_entities, load_ner
 
     document = read_json(units)
     sources = settings.get("sources", {})
-    nlp = load_ner(settings["spacy_model"]) if sources.get("ner", True) else None
+    nlp = load_ner(settings["spacy_model"], models_dir) if sources.get("ner", True) else None
     detections = detect_entities(
         document["units"],
         document["item"]["practice"],

@@ -1,0 +1,217 @@
+"""The demo through profiles/slurm on a real one-node SLURM (munge, slurmdbd, slurmctld, slurmd)
+that the module starts on this machine and stops afterwards (tests/slurm/*.sh)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, make_workdir
+from tests.integration.test_demo_pipeline import planned_jobs, tree_hashes
+
+pytestmark = pytest.mark.integration
+
+SLURM_SCRIPTS = REPO / "tests" / "slurm"
+PROFILE = REPO / "profiles" / "slurm" / "profile.yaml"
+# /etc/slurm/slurm.conf is per machine, so one test cluster at a time (other sessions wait).
+LOCK_FILE = Path(tempfile.gettempdir()) / "fieldcorpus-slurm-test.lock"
+DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
+CANNOT_RUN_HERE = 77
+
+
+def run_script(name: str, *args: str, timeout: int) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(SLURM_SCRIPTS / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def cannot_run(reason: str):
+    # CI runs as root with apt reachable: there the cluster must come up, never skip.
+    if os.environ.get("CI"):
+        pytest.fail(f"the SLURM test must run on CI: {reason}")
+    pytest.skip(reason)
+
+
+def started_daemons(state: Path) -> dict[str, int]:
+    pids = {}
+    for daemon in DAEMONS:
+        pid_file = state / "run" / f"{daemon}.pid"
+        if pid_file.is_file() and pid_file.read_text().strip():
+            pids[daemon] = int(pid_file.read_text().strip())
+    return pids
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    """SLURM_CONF, partition and account of a running local cluster."""
+    with open(LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        installed = run_script("install.sh", timeout=900)
+        if installed.returncode == CANNOT_RUN_HERE:
+            cannot_run(installed.stderr.strip())
+        assert installed.returncode == 0, f"installing SLURM failed:\n{installed.stderr[-3000:]}"
+        state = Path(tempfile.mkdtemp(prefix="fieldcorpus-slurm-"))
+        started = run_script("start.sh", str(state), timeout=300)
+        try:
+            if started.returncode == CANNOT_RUN_HERE:
+                cannot_run(started.stderr.strip())
+            if started.returncode != 0:
+                logs = "\n".join(
+                    f"== {log.name}\n{log.read_text(errors='replace')[-1500:]}"
+                    for log in sorted((state / "log").glob("*.log"))
+                )
+                pytest.fail(f"the SLURM cluster did not start:\n{started.stderr}\n{logs}")
+            settings = dict(
+                line.split("=", 1) for line in (state / "cluster.env").read_text().splitlines()
+            )
+            yield settings
+        finally:
+            daemons = started_daemons(state)
+            stopped = run_script("stop.sh", str(state), timeout=120)
+            still_running = {name: pid for name, pid in daemons.items() if is_alive(pid)}
+            shutil.rmtree(state, ignore_errors=True)
+            assert stopped.returncode == 0, stopped.stderr
+            assert not still_running, f"daemons left running: {still_running}"
+            assert not os.path.lexists("/etc/slurm/slurm.conf") or os.path.realpath(
+                "/etc/slurm/slurm.conf"
+            ) != str(state / "slurm.conf")
+
+
+def cluster_profile(target: Path, cluster: dict[str, str]) -> Path:
+    """profiles/slurm as shipped, with this cluster's account and partition filled in.
+
+    No conda on the test machine: the jobs use the venv that runs the tests (the README says so).
+    """
+    profile = yaml.safe_load(PROFILE.read_text())
+    assert profile.pop("software-deployment-method") == "conda"
+    assert "CHANGE-ME" in profile.pop("conda-prefix")
+    resources = profile["default-resources"]
+    assert "CHANGE-ME" in resources["slurm_account"]
+    assert "CHANGE-ME" in resources["slurm_partition"]
+    resources["slurm_account"] = cluster["SLURM_ACCOUNT"]
+    resources["slurm_partition"] = cluster["SLURM_PARTITION"]
+    # Test-only: poll sooner than a real cluster needs, and keep the logs the checks read.
+    profile["slurm-init-seconds-before-status-checks"] = 5
+    profile["slurm-keep-successful-logs"] = True
+    target.mkdir(parents=True)
+    (target / "profile.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    return target
+
+
+def snakemake_on_cluster(workdir: Path, profile: Path, cluster: dict, *args: str, limit: int):
+    # A Snakemake waiting on jobs ignores SIGTERM: timeout -k ends it for sure.
+    command = [
+        "timeout",
+        "-k",
+        "30",
+        str(limit),
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "-d",
+        str(workdir),
+        "--profile",
+        str(profile),
+        *args,
+    ]
+    env = {
+        **os.environ,
+        "SLURM_CONF": cluster["SLURM_CONF"],
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, env=env, timeout=limit + 60
+    )
+
+
+def jobs_run_inside_slurm(slurm_logs: Path) -> dict[tuple[str, str], str]:
+    """(rule, wildcards) of every job a SLURM job's log shows running, with its SLURM job id."""
+    ran = {}
+    for log in sorted(slurm_logs.rglob("*.log")):
+        jobs = planned_jobs(log.read_text(errors="replace"))
+        for job in jobs:
+            ran[job] = log.stem
+    return ran
+
+
+def sacct_jobs(cluster: dict, job_ids: set[str]) -> dict[str, tuple[str, str, str]]:
+    """State, account and partition of each job, from SLURM's accounting database."""
+    result = subprocess.run(
+        [
+            "sacct",
+            "--noheader",
+            "--parsable2",
+            "-X",
+            "--jobs",
+            ",".join(sorted(job_ids)),
+            "--format=JobIDRaw,State,Account,Partition",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SLURM_CONF": cluster["SLURM_CONF"]},
+        check=True,
+    )
+    return {
+        line.split("|")[0]: tuple(line.split("|")[1:4])
+        for line in result.stdout.splitlines()
+        if line.strip()
+    }
+
+
+def test_the_demo_through_the_slurm_profile_equals_a_local_run(slurm_cluster, demo_run, tmp_path):
+    local = tree_hashes(demo_run / "results" / "shareable")
+    assert local, "the local run produced no shareable outputs"
+    workdir = make_workdir(tmp_path / "run")
+    profile = cluster_profile(tmp_path / "profile", slurm_cluster)
+    plan = snakemake_on_cluster(workdir, profile, slurm_cluster, "--dry-run", limit=300)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    planned = {job for job in planned_jobs(plan.stdout) if job[0] != "all"}
+
+    started = time.monotonic()
+    result = snakemake_on_cluster(workdir, profile, slurm_cluster, limit=2400)
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"slurm run failed after {elapsed:.0f}s:\n{output[-6000:]}"
+
+    # Every planned job ran inside a SLURM job, and SLURM accounted each of them as completed
+    # under the profile's account and partition.
+    ran = jobs_run_inside_slurm(workdir / ".snakemake" / "slurm_logs")
+    assert planned <= set(ran), sorted(planned - set(ran))[:5]
+    submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", output))
+    assert set(ran.values()) <= submitted
+    # Batched: fewer sbatch calls than jobs (per-item entity detection goes in groups).
+    assert len(submitted) < len(planned)
+    accounted = sacct_jobs(slurm_cluster, submitted)
+    assert set(accounted) == submitted
+    for job_id, (state, account, partition) in accounted.items():
+        assert state == "COMPLETED", (job_id, state)
+        assert account == slurm_cluster["SLURM_ACCOUNT"], job_id
+        assert partition == slurm_cluster["SLURM_PARTITION"], job_id
+
+    # The same shareable outputs as the local demo run, byte for byte.
+    assert tree_hashes(workdir / "results" / "shareable") == local

@@ -1,0 +1,65 @@
+"""profiles/slurm: site values are marked placeholders; nothing site-specific is in rules/."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from tests.conftest import REPO
+
+PROFILE = yaml.safe_load((REPO / "profiles" / "slurm" / "profile.yaml").read_text())
+RULE_FILES = sorted((REPO / "rules").glob("*.smk"))
+
+
+def rule_names() -> set[str]:
+    return {
+        name for path in RULE_FILES for name in re.findall(r"^rule (\w+):", path.read_text(), re.M)
+    }
+
+
+def test_the_profile_submits_through_the_slurm_plugin_with_conda_envs():
+    assert PROFILE["executor"] == "slurm"
+    assert PROFILE["software-deployment-method"] == "conda"
+    assert PROFILE["jobs"] >= 1 and PROFILE["latency-wait"] >= 30
+    assert PROFILE["retries"] >= 1
+    assert PROFILE["rerun-incomplete"] is True and PROFILE["keep-going"] is True
+
+
+def test_site_values_are_marked_placeholders():
+    resources = PROFILE["default-resources"]
+    for value in (
+        resources["slurm_account"],
+        resources["slurm_partition"],
+        PROFILE["conda-prefix"],
+    ):
+        assert "CHANGE-ME" in str(value)
+    assert PROFILE["conda-prefix"].startswith("/")
+    assert resources["runtime"] > 0 and resources["mem_mb"] > 0
+
+
+def test_set_resources_and_groups_name_real_rules():
+    rules = rule_names()
+    assert set(PROFILE["set-resources"]) <= rules
+    assert set(PROFILE["groups"]) <= rules
+    assert {"detect_entities", "pseudonymise_item"} <= set(PROFILE["groups"])
+    assert set(PROFILE["group-components"]) == set(PROFILE["groups"].values())
+    assert all(batch > 1 for batch in PROFILE["group-components"].values())
+
+
+def test_the_gpu_request_waits_in_the_profile_for_cuda():
+    text = (REPO / "profiles" / "slurm" / "profile.yaml").read_text()
+    transcription = PROFILE["set-resources"]["transcribe_recording"]
+    assert "gpu" not in transcription  # the shipped config decodes on CPU
+    assert re.search(r"^\s+# gpu: 1$", text, re.M)
+    assert "attempt" in str(transcription["runtime"])
+
+
+def test_rules_declare_only_portable_resources():
+    for path in RULE_FILES:
+        text = path.read_text()
+        for block in re.findall(r"resources:\n((?:\s{8}.+\n)+)", text):
+            names = set(re.findall(r"^\s+(\w+)=", block, re.M))
+            assert names <= {"mem_mb", "runtime", "disk_mb", "tmpdir"}, (path.name, names)
+        site_resource = r"\b(slurm_\w+|gpu|gpu_model|gres|constraint|qos|nodes)\s*="
+        assert not re.search(site_resource, text), path.name
