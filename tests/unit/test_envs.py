@@ -65,7 +65,13 @@ def all_env_files() -> dict[str, Path]:
 
 def test_every_stage_env_pins_the_pyproject_versions():
     envs = {name: env_pins(path)[1] for name, path in all_env_files().items()}
-    assert set(envs) == {"corpus.yaml", "documents.yaml", "nlp.yaml", "transcribe.yaml"}
+    assert set(envs) == {
+        "corpus.yaml",
+        "documents.yaml",
+        "nlp.yaml",
+        "provenance.yaml",
+        "transcribe.yaml",
+    }
     assert pin_drift(envs, pyproject_pins()) == []
 
 
