@@ -6,17 +6,55 @@ Findings name the file and the item, never the string found."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
 
 from .errors import LeakError
-from .ledger import Ledger
+from .ledger import GUESS_SOURCES, Ledger
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation
 
 _TAG = re.compile(r"<[^>]+>")
+_MARKUP = (".xml", ".qde", ".rels", ".html", ".htm", ".svg", ".xhtml", ".md", ".vtt", ".srt")
+_JSON = (".json", ".jsonl", ".geojson")
+
+
+def _json_strings(value) -> list[str]:
+    """Every key and string value in parsed JSON (escapes such as \\u00e9 decoded)."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [str(k), *_json_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return [str(value)] if value is not None else []
+
+
+def content_text(name: str, data: bytes) -> str:
+    """Everything searchable in one file's bytes, whatever its container: zip members (DOCX,
+    XLSX, .qdpx) recursively, parquet cells, JSON strings, markup with its tags removed and
+    entities decoded. Other binary content (images) is searched by file name only."""
+    lowered = name.lower()
+    if lowered.endswith(".parquet"):
+        return _table_text(_parquet_frame(data))
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_text(data)
+    if b"\x00" in data[:4096]:
+        return ""
+    text = data.decode("utf-8", errors="ignore")
+    parts = [text]
+    if lowered.endswith(_MARKUP):
+        stripped = _TAG.sub("", text)
+        parts += [stripped, html.unescape(stripped), _TAG.sub(" ", text)]
+    if lowered.endswith(_JSON):
+        for line in text.splitlines() if lowered.endswith(".jsonl") else [text]:
+            try:
+                parts += _json_strings(json.loads(line))
+            except ValueError:
+                continue
+    return "\n".join(parts)
 
 
 def _zip_text(data: bytes) -> str:
@@ -24,16 +62,8 @@ def _zip_text(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             parts.append(info.filename)
-            content = archive.read(info)
-            if info.filename.endswith(".parquet"):
-                parts.append(_table_text(_parquet_frame(content)))
-            elif content.startswith(b"PK\x03\x04"):
-                parts.append(_zip_text(content))
-            else:
-                text = content.decode("utf-8", errors="ignore")
-                parts.append(text)
-                if info.filename.endswith((".xml", ".qde", ".rels", ".html")):
-                    parts.append(_TAG.sub("", text))
+            if not info.is_dir():
+                parts.append(content_text(info.filename, archive.read(info)))
     return "\n".join(parts)
 
 
@@ -44,35 +74,36 @@ def _parquet_frame(data: bytes):
 
 
 def _table_text(frame) -> str:
-    return "\n".join(
-        str(value)
-        for column in frame.columns
-        for value in frame[column].tolist()
-        if value is not None
+    columns = "\n".join(str(c) for c in frame.columns)
+    return (
+        columns
+        + "\n"
+        + "\n".join(
+            str(value)
+            for column in frame.columns
+            for value in frame[column].tolist()
+            if value is not None
+        )
     )
 
 
 def file_text(path: Path) -> str:
-    """Everything searchable in a shareable file, whatever its container."""
-    data = path.read_bytes()
-    if path.suffix == ".parquet":
-        return _table_text(_parquet_frame(data))
-    if data.startswith(b"PK\x03\x04"):
-        return _zip_text(data)
-    text = data.decode("utf-8", errors="ignore")
-    if path.suffix in (".html", ".xml", ".qde", ".svg"):
-        text += "\n" + _TAG.sub("", text)
-    return text
+    return content_text(path.name, path.read_bytes())
 
 
 def _practice_tables(path: Path):
     """A tabular file with a practice column, split by practice; None for anything else."""
+    import pandas as pd
+
     if path.suffix == ".parquet":
         frame = _parquet_frame(path.read_bytes())
     elif path.suffix == ".csv":
-        import pandas as pd
-
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    elif path.suffix == ".jsonl":
+        try:
+            frame = pd.read_json(path, lines=True, dtype=False)
+        except ValueError:
+            return None
     else:
         return None
     if "practice" not in frame.columns:
@@ -91,9 +122,11 @@ class Needles:
         self.practices = set(ledgers)
         self._global = {s for entry in register for s in entry.strings}
         self._local: dict[str, set[str]] = {}
+        self._capitalised: set[str] = set()
         for practice, ledger in ledgers.items():
+            self._capitalised |= ledger.capitalised_only()
             for row in ledger.rows:
-                if row["source"] == "ner":
+                if row["source"] in GUESS_SOURCES:
                     self._local.setdefault(practice, set()).add(row["original"])
                 else:
                     self._global.add(row["original"])
@@ -105,7 +138,10 @@ class Needles:
                 local = set().union(*self._local.values()) if self._local else set()
             else:
                 local = self._local.get(practice, set())
-            self._patterns[practice] = compile_alternation(self._global | local)
+            strings = self._global | local
+            self._patterns[practice] = compile_alternation(
+                strings - self._capitalised, strings & self._capitalised
+            )
         return self._patterns[practice]
 
 
@@ -127,7 +163,7 @@ def practice_of(path: Path, practices: set[str]) -> str | None:
 
 def file_leaks(path: Path, relative: Path, needles: Needles) -> bool:
     practice = practice_of(relative, needles.practices)
-    if _found(needles.pattern(practice), relative.as_posix().replace("_", " ")):
+    if _found(needles.pattern(practice), re.sub(r"[_.]", " ", relative.as_posix())):
         return True
     tables = _practice_tables(path)
     if tables is not None:

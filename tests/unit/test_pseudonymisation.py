@@ -28,7 +28,7 @@ def units(*texts):
 def run(tmp_path, item_units, nlp, item_id="I1", ledger_name="P01.tsv"):
     detections = detect_entities(item_units, "P01", REGISTER, ALLOW, SETTINGS, nlp)
     ledger_path = tmp_path / ledger_name
-    update_ledger(ledger_path, [(item_id, detections)], REGISTER)
+    update_ledger(ledger_path, [(item_id, item_id, detections)], REGISTER)
     ledger = Ledger.read(ledger_path)
     out, log = pseudonymise_units(item_id, item_units, detections, ledger)
     return [u["text"] for u in out], log, ledger
@@ -91,7 +91,7 @@ def test_fixed_pseudonyms_are_reserved(tmp_path):
         "fixed_pseudonym": "",
         "ambiguous": False,
     }
-    ledger = update_ledger(tmp_path / "l.tsv", [("I1", [detection])], register)
+    ledger = update_ledger(tmp_path / "l.tsv", [("I1", "I1", [detection])], register)
     assert ledger.lookup(detection) == "[GP 2]"
 
 
@@ -103,6 +103,6 @@ def test_ambiguous_first_name_gets_neutral_placeholder(tmp_path, nlp):
     item_units = units("Sarah was there.")
     detections = detect_entities(item_units, "P01", register, ALLOW, SETTINGS, None)
     assert detections[0]["ambiguous"]
-    ledger = update_ledger(tmp_path / "l.tsv", [("I1", detections)], register)
+    ledger = update_ledger(tmp_path / "l.tsv", [("I1", "I1", detections)], register)
     out, _ = pseudonymise_units("I1", item_units, detections, ledger)
     assert out[0]["text"] == "[Person] was there."
