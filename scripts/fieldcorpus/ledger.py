@@ -177,6 +177,9 @@ class Ledger:
         entry: RegisterEntry | None = register_by_canonical.get(canonical)
         ambiguous = bool(detection.get("ambiguous"))
         pseudonym = None if ambiguous else self.lookup(detection, key or "~")
+        if pseudonym not in (None, NEUTRAL_PSEUDONYM) and plan is not None:
+            # 'Sarah' meant one person until a second Sarah arrived in this item's wave.
+            ambiguous = plan.now_ambiguous(self, detection, key or "~")
         entity_type = detection["entity_type"]
         if pseudonym is None and not ambiguous and plan is not None:
             pseudonym, is_person = plan.resolve(self, detection, key or "~", reserved)
@@ -203,20 +206,44 @@ class PeoplePlan:
 
     def __init__(self, detections_by_item, register: list[RegisterEntry]):
         self.register = register
-        names: set[frozenset[str]] = set()
-        for _, _, detections in detections_by_item:
+        first_seen: dict[frozenset[str], str] = {}
+        for _, key, detections in detections_by_item:
             for detection in detections:
                 if _may_be_person(detection):
                     tokens = name_tokens(detection["text"])
                     if len(tokens) >= 2:
-                        names.add(tokens)
+                        first_seen.setdefault(tokens, key)
         # A longer name absorbs a shorter one it contains when that is the only such name.
         self.provisional: dict[str, frozenset[str]] = {}
-        for tokens in sorted(names, key=lambda t: (-len(t), sorted(t))):
+        self.since: dict[str, str] = {}
+        for tokens in sorted(first_seen, key=lambda t: (-len(t), sorted(t))):
             holders = [k for k, known in self.provisional.items() if tokens <= known]
-            if len(holders) != 1:
-                self.provisional[f"new:{len(self.provisional)}"] = tokens
+            if len(holders) == 1:
+                self.since[holders[0]] = min(self.since[holders[0]], first_seen[tokens])
+            else:
+                name = f"new:{len(self.provisional)}"
+                self.provisional[name], self.since[name] = tokens, first_seen[tokens]
         self.pseudonyms: dict[str, str] = {}
+
+    def _identities(
+        self, ledger: Ledger, tokens: frozenset[str], key: str, ahead: bool = True
+    ) -> set[str]:
+        """Every person a mention may mean: people in the ledger as the item at `key` sees
+        them, and the names of the items being added (`ahead`: also those of later items, so
+        'Dr Patel' joins the 'Dr Sarah Patel' of a later item in the same run)."""
+        known = ledger.people(key, self.register)
+        provisional = {k: t for k, t in self.provisional.items() if ahead or self.since[k] <= key}
+        found = candidates(tokens, known) + candidates(tokens, provisional)
+        return {self._identity(c, known) for c in found}
+
+    def now_ambiguous(self, ledger: Ledger, detection: dict, key: str) -> bool:
+        """Whether a mention the ledger already maps now fits more than one person."""
+        if not _may_be_person(detection) or detection["entity_type"] != "person":
+            return False
+        if detection["source"] == "register" and detection["score"] >= 1.0:
+            return False  # a name or alias the register declares
+        # Only names met by this item count: a later wave must not change an earlier item.
+        return len(self._identities(ledger, name_tokens(detection["text"]), key, False)) > 1
 
     def resolve(
         self, ledger: Ledger, detection: dict, key: str, reserved: set[str]
@@ -227,10 +254,7 @@ class PeoplePlan:
         is_person = detection["entity_type"] == "person"
         if detection["canonical"].startswith("register:") and detection["score"] >= 1.0:
             return None, True
-        tokens = name_tokens(detection["text"])
-        known = ledger.people(key, self.register)
-        found = candidates(tokens, known) + candidates(tokens, self.provisional)
-        identities = {self._identity(c, known) for c in found}
+        identities = self._identities(ledger, name_tokens(detection["text"]), key)
         own = ledger.by_canonical(detection["canonical"])
         if own is not None:
             identities.discard(own)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import random
 import re
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .identifiers import nhs_number_is_valid
 from .manifest import RegisterEntry
@@ -487,3 +490,98 @@ class Generator:
 def generate(seed: int, practices: int = 12) -> list[Practice]:
     """The synthetic study for `seed`: the same seed always gives the same text."""
     return Generator(seed).generate(practices)
+
+
+# -- running the pipeline's stack and scoring ---------------------------------------------------
+def item_units(item: Item) -> list[dict]:
+    return [{"id": unit.id, "text": unit.text} for unit in item.units]
+
+
+def pseudonymise_study(
+    study: list[Practice], settings: dict, allow_list: frozenset[str], nlp, workdir: Path
+) -> tuple[dict, float]:
+    """Detection, the practice ledgers (under `workdir`) and replacement, as the pipeline runs
+    them. Returns ({(item id, unit id): [(start, end, pseudonym)]}, seconds spent detecting)."""
+    from .entities import detect_entities
+    from .ledger import Ledger, order_key, update_ledger
+    from .pseudonymise import pseudonymise_units
+
+    spans: dict = {}
+    elapsed = 0.0
+    for practice in study:
+        ordered = []
+        for item in practice.items:
+            started = time.perf_counter()
+            detections = detect_entities(
+                item_units(item), practice.code, practice.register, allow_list, settings, nlp
+            )
+            elapsed += time.perf_counter() - started
+            key = order_key({"item_id": item.item_id, "wave": item.wave,
+                             "collected_on": item.collected_on})  # fmt: skip
+            ordered.append((item.item_id, key, detections))
+        ledger_path = workdir / f"{practice.code}.tsv"
+        update_ledger(ledger_path, ordered, practice.register)
+        ledger = Ledger.read(ledger_path)
+        for item_id, key, detections in ordered:
+            item = next(i for i in practice.items if i.item_id == item_id)
+            _, log = pseudonymise_units(item_id, item_units(item), detections, ledger, key)
+            for row in log:
+                spans.setdefault((item_id, row["unit_id"]), []).append(
+                    (row["start"], row["end"], row["replacement"])
+                )
+    return spans, elapsed
+
+
+def score(study: list[Practice], spans: dict) -> dict:
+    removed: dict[str, list[bool]] = defaultdict(list)
+    pseudonyms: dict[str, list[str | None]] = defaultdict(list)
+    registered_people = set()
+    for practice in study:
+        for item in practice.items:
+            for unit in item.units:
+                found = spans.get((item.item_id, unit.id), [])
+                covered = set()
+                for start, end, _ in found:
+                    covered.update(range(start, end))
+                for plant in unit.planted:
+                    chars = [i for i in range(plant.start, plant.end) if unit.text[i].isalnum()]
+                    if plant.kind == "jargon":
+                        removed["jargon kept"].append(not any(i in covered for i in chars))
+                        continue
+                    full = all(i in covered for i in chars)
+                    for group in groups_of(plant):
+                        removed[group].append(full)
+                    if plant.kind == "person" and not plant.ambiguous:
+                        labels = {r for s, e, r in found if s < plant.end and e > plant.start}
+                        label = labels.pop() if full and len(labels) == 1 else None
+                        pseudonyms[plant.entity].append(label)
+                        if plant.registered:
+                            registered_people.add(plant.entity)
+    consistent = defaultdict(list)
+    for entity, labels in pseudonyms.items():
+        if len(labels) < 2:
+            continue
+        modal = Counter(x for x in labels if x is not None).most_common(1)
+        modal_label = modal[0][0] if modal else None
+        group = "registered" if entity in registered_people else "unregistered"
+        for label in labels:
+            ok = label is not None and label == modal_label
+            consistent[f"consistency: {group} people, misses count"].append(ok)
+            if label is not None:
+                consistent[f"consistency: {group} people, replaced mentions"].append(ok)
+                consistent["HEADLINE consistency, replaced mentions"].append(ok)
+    return {**removed, **consistent}
+
+
+def groups_of(plant) -> list[str]:
+    status = "registered" if plant.registered else "unregistered"
+    groups = [f"{status} {plant.kind}"]
+    groups += [f"{status} {plant.kind}: {variant}" for variant in plant.variants]
+    if plant.registered:
+        groups.append("HEADLINE register entries and aliases")
+    elif plant.kind in DIRECT_KINDS:
+        groups.append("HEADLINE unregistered direct identifiers")
+    if plant.kind == "person" and "lowercase" in plant.variants and not plant.registered:
+        groups.append("HEADLINE unregistered lowercase names")
+    groups.append("all identifiers")
+    return groups

@@ -29,7 +29,8 @@ def string_pattern(text: str) -> str:
         core = r"[\s\-.,/()–]*".join(re.escape(ch) for ch in text if ch.isalnum())
         return rf"(?<![0-9]){core}(?![0-9])"
     tokens = [re.escape(t) for t in normalise(text).split()]
-    core = r"[\s\-]*".join(tokens)
+    # "Dr Mitchell" also matches "Dr. Mitchell" and "Dr-Mitchell".
+    core = r"\.?[\s\-]*".join(tokens)
     return rf"(?<![\w]){core}(?![\w])"
 
 
