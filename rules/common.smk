@@ -89,11 +89,14 @@ def document_file(wildcards):
     return raw_file(wildcards)
 
 
-def item_units(wildcards):
-    """The restricted unit file of an item: a transcript or extracted document text."""
-    item = manifest_item(wildcards)
+def units_path(item):
     zone = "transcripts" if item.is_recording else "text"
     return f"{RESTRICTED}/{zone}/{item.practice}/{item.item_id}.json"
+
+
+def item_units(wildcards):
+    """The restricted unit file of an item: a transcript or extracted document text."""
+    return units_path(manifest_item(wildcards))
 
 
 def practice_detections(wildcards):
@@ -102,6 +105,11 @@ def practice_detections(wildcards):
         f"{RESTRICTED}/entities/{wildcards.practice}/{item.item_id}.json"
         for item in ITEMS_BY_PRACTICE[wildcards.practice]
     ]
+
+
+def practice_units(wildcards):
+    """Restricted unit files of every item of a practice (context for the review queue)."""
+    return [units_path(item) for item in ITEMS_BY_PRACTICE[wildcards.practice]]
 
 
 def practice_ledger(wildcards):

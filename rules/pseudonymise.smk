@@ -27,10 +27,12 @@ rule detect_entities:
 rule update_ledger:
     input:
         detections=practice_detections,
+        units=practice_units,
         register=config["register"],
     output:
         state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
         review=f"{RESTRICTED}/review/{{practice}}.tsv",
+        review_html=f"{RESTRICTED}/review/{{practice}}.html",
     log:
         "logs/update_ledger/{practice}.log",
     conda:

@@ -5,9 +5,11 @@ run_rule(
     snakemake,
     ledger_job,
     detections=list(snakemake.input.detections),
+    units=list(snakemake.input.units),
     register=snakemake.input.register,
     ledger=snakemake.params.ledger,
     state=snakemake.output.state,
     review=snakemake.output.review,
+    review_html=snakemake.output.review_html,
     review_threshold=float(snakemake.params.review_threshold),
 )

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 from .identifiers import find_identifiers, find_practice_names, find_titled_names
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation, normalise, within_one_edit
+from .truecase import (
+    case_style,
+    is_ordinary_word,
+    stop_words,
+    truecase,
+    words_with_starts,
+)
 
 ROLE_LABELS = {
     "gp": "GP",
@@ -30,7 +38,15 @@ NER_LABELS = {
     "FAC": ("organisation", "Organisation"),
 }
 TITLES = frozenset({"dr", "doctor", "nurse", "sister", "mr", "mrs", "ms", "miss", "prof"})
-SOURCE_PRIORITY = {"register": 0, "pattern": 1, "title": 2, "practice-name": 2, "ner": 3}
+# Identifier patterns first: a name inside an email address must not split the address.
+SOURCE_PRIORITY = {
+    "pattern": 0,
+    "register": 1,
+    "title": 2,
+    "practice-name": 2,
+    "ner": 3,
+    "capitalised": 4,
+}
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 
 
@@ -200,22 +216,62 @@ def _allowed(text: str, allow_list: frozenset[str]) -> bool:
     return bool(words) and all(w in allow_list for w in words)
 
 
-def _trim_entity(ent, allow_list: frozenset[str]):
-    """Drop allow-listed words, titles and punctuation from the edges of an NER entity
-    ('Postcode PR1' -> 'PR1', 'Nurse' -> nothing)."""
+@lru_cache(maxsize=8)
+def _allow_pattern(allow_list: frozenset[str]):
+    # One word-boundary check around all terms (not one per term): this runs on every unit.
+    terms = sorted({t for t in allow_list if normalise(t)}, key=lambda t: (-len(t), t))
+    cores = [r"[\s\-]*".join(re.escape(w) for w in normalise(t).split()) for t in terms]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(cores)})(?!\w)", re.IGNORECASE) if cores else None
+
+
+def allowed_spans(text: str, allow_list: frozenset[str]) -> list[tuple[int, int]]:
+    """Where allow-listed terms ('Asthma + Lung UK', 'peak flow') occur in `text`."""
+    pattern = _allow_pattern(allow_list)
+    return [m.span() for m in pattern.finditer(text)] if pattern is not None else []
+
+
+def _trim_entity(ent, allow_list: frozenset[str], allowed: list[tuple[int, int]] = ()):
+    """Drop allow-listed words and terms, titles and punctuation from the edges of an NER
+    entity ('Postcode PR1' -> 'PR1', 'Nurse' -> nothing, 'Lung UK' inside an allowed term ->
+    nothing)."""
     tokens = list(ent)
 
     def droppable(token) -> bool:
         folded = normalise(token.text)
-        return not folded or folded in allow_list or folded in TITLES or token.is_punct
+        inside = any(s <= token.idx and token.idx + len(token) <= e for s, e in allowed)
+        return not folded or folded in allow_list or folded in TITLES or token.is_punct or inside
 
     while tokens and droppable(tokens[0]):
         tokens.pop(0)
     while tokens and droppable(tokens[-1]):
         tokens.pop()
-    if not tokens or _allowed(ent.doc[tokens[0].i : tokens[-1].i + 1].text, allow_list):
+    # 'the', 'and', 'DOB' read as places or organisations: nothing name-like left.
+    stop = stop_words()
+    if not any(t.is_alpha and normalise(t.text) not in stop and len(t) > 1 for t in tokens):
         return None
-    return ent.doc[tokens[0].i : tokens[-1].i + 1]
+    if _allowed(ent.doc[tokens[0].i : tokens[-1].i + 1].text, allow_list):
+        return None
+    start, end = tokens[0].i, tokens[-1].i + 1
+    # 'Agnieszka' found, 'Leach' left behind: take the capitalised name words that follow, and
+    # those before it that are names too ('Hope Middleton', not 'Yesterday Sarah').
+    while end < len(ent.doc) and _continues_name(ent.doc[end], allow_list):
+        end += 1
+    while start > 0 and _continues_name(ent.doc[start - 1], allow_list, before=True):
+        start -= 1
+    return ent.doc[start:end]
+
+
+def _continues_name(token, allow_list: frozenset[str], before: bool = False) -> bool:
+    beside = token if before else token.doc[token.i - 1]
+    return (
+        beside.whitespace_ == " "
+        and token.is_alpha
+        and token.text[0].isupper()
+        and not token.is_stop
+        and not token.is_upper
+        and normalise(token.text) not in allow_list
+        and normalise(token.text) not in TITLES
+    )
 
 
 def _resolve_overlaps(detections: list[Detection]) -> list[Detection]:
@@ -229,6 +285,97 @@ def _resolve_overlaps(detections: list[Detection]) -> list[Detection]:
         if all(detection.end <= k.start or detection.start >= k.end for k in kept):
             kept.append(detection)
     return sorted(kept, key=lambda d: d.start)
+
+
+def _heading_lines(text: str, words: list, common: frozenset[str]) -> set[int]:
+    """Numbers of the lines written in Title Case (headings, table rows): more than half of
+    their words past the first, stop words and allowed terms aside, are capitalised."""
+    by_line: dict[int, list[bool]] = {}
+    for match, first in words:
+        if not first and normalise(match.group()) not in common:
+            line = text.count("\n", 0, match.start())
+            by_line.setdefault(line, []).append(match.group()[0].isupper())
+    return {n for n, caps in by_line.items() if len(caps) >= 2 and sum(caps) > 0.5 * len(caps)}
+
+
+@lru_cache(maxsize=4096)
+def _misspelt_allowed(word: str, allow_list: frozenset[str]) -> bool:
+    """An ASR spelling of an allowed word: 'salbutamole' for 'salbutamol'."""
+    return len(word) >= 6 and any(
+        len(term) >= 6 and " " not in term and within_one_edit(word, term) for term in allow_list
+    )
+
+
+def _name_before(before, match, cased: str, capitalised, stop) -> bool:
+    """A capitalised word right before a name is most likely part of it ('Ivy Hutchinson')."""
+    return (
+        before is not None
+        and cased[before.end() : match.start()] == " "
+        and capitalised(before)
+        and normalise(before.group()) not in stop
+    )
+
+
+def _capitalised_words(
+    unit_id: str,
+    text: str,
+    cased: str,
+    found: list[Detection],
+    allow_list: frozenset[str],
+    allowed: list[tuple[int, int]],
+) -> list[Detection]:
+    """Capitalised words nothing else matched (the UK Data Service helper-tool idea): replaced
+    to fail closed and sent to the review queue. At a sentence start or in a Title Case heading
+    a word counts only when it is not an ordinary English word or stands before one that
+    counts ('Observation: Heather Sandhu'); acronyms and allowed terms never count."""
+    stop = stop_words()
+    taken = [(d.start, d.end) for d in found] + allowed
+    words = list(words_with_starts(cased))
+    headings = _heading_lines(cased, words, stop | allow_list)
+
+    def capitalised(match) -> bool:
+        word, folded = match.group(), normalise(match.group())
+        return (
+            word[0].isupper()
+            and not word.isupper()
+            and len(word) > 1
+            and folded not in allow_list
+            and folded not in TITLES
+            and not word.startswith(("I'", "I’"))
+            and not any(s < match.end() and e > match.start() for s, e in taken)
+            and not _misspelt_allowed(folded, allow_list)
+        )
+
+    def unusual(match, first: bool) -> bool:
+        word = match.group()
+        if first or cased.count("\n", 0, match.start()) in headings:
+            return normalise(word) not in stop and not is_ordinary_word(word)
+        return True
+
+    runs: list[list] = []
+    for index, (match, first) in enumerate(words):
+        if not (capitalised(match) and unusual(match, first)):
+            continue
+        if runs and cased[runs[-1][-1].end() : match.start()] == " ":
+            runs[-1].append(match)
+            continue
+        run = [match]
+        before = words[index - 1][0] if index else None
+        if _name_before(before, match, cased, capitalised, stop):
+            run.insert(0, before)
+        runs.append(run)
+    detections = []
+    for run in runs:
+        start, end = run[0].start(), run[-1].end()
+        surface = text[start:end]
+        # Two or more capitalised words in a row are most likely a person's name.
+        kind, label = ("person", "Person") if len(run) > 1 else ("name", "Name")
+        detections.append(
+            Detection(
+                unit_id, start, end, surface, normalise(surface), kind, label, "capitalised", 0.6
+            )  # fmt: skip
+        )
+    return detections
 
 
 def load_ner(model_name: str, models_dir: str | None = None):
@@ -258,8 +405,10 @@ def detect_entities(
         register, practice, allow_list, int(settings.get("near_miss_min_length", 5))
     )
     texts = [unit.get("text", "") for unit in units]
+    # NER and the case-sensitive title/practice patterns read a truecased copy (same offsets).
+    cased = [truecase(t, allow_list) for t in texts] if sources.get("truecase", True) else texts
     docs = (
-        nlp.pipe(texts, batch_size=64) if (nlp is not None and sources.get("ner", True)) else None
+        nlp.pipe(cased, batch_size=64) if (nlp is not None and sources.get("ner", True)) else None
     )
     results: list[dict] = []
     for index, unit in enumerate(units):
@@ -287,7 +436,9 @@ def detect_entities(
                     )
                 )
         if sources.get("titles", True):
-            for hit in find_titled_names(text) + find_practice_names(text):
+            lowercase = case_style(text) != "mixed"
+            titled = find_titled_names(cased[index])
+            for hit in titled + find_practice_names(cased[index], lowercase):
                 surface = text[hit.start : hit.end]
                 if _allowed(surface, allow_list):
                     continue
@@ -305,11 +456,12 @@ def detect_entities(
                         hit.score,
                     )
                 )
+        allowed = allowed_spans(text, allow_list)
         if doc is not None:
             for ent in doc.ents:
                 if ent.label_ not in NER_LABELS:
                     continue
-                span = _trim_entity(ent, allow_list)
+                span = _trim_entity(ent, allow_list, allowed)
                 if span is None:
                     continue
                 entity_type, label = NER_LABELS[ent.label_]
@@ -318,7 +470,7 @@ def detect_entities(
                         unit_id,
                         span.start_char,
                         span.end_char,
-                        span.text,
+                        text[span.start_char : span.end_char],
                         normalise(span.text),
                         entity_type,
                         label,
@@ -326,5 +478,7 @@ def detect_entities(
                         0.85,
                     )
                 )
+        if sources.get("capitalised", True):
+            found += _capitalised_words(unit_id, text, cased[index], found, allow_list, allowed)
         results += [d.to_dict() for d in _resolve_overlaps(found)]
     return results

@@ -46,16 +46,193 @@ _MONTHS = (
 _DATE = re.compile(
     rf"(?:\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?\s+(?:{_MONTHS})\.?,?\s+\d{{2,4}}"
     rf"|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-    r"|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4})",
+    r"|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}"
+    r"|(?:19|20)\d\d-\d\d-\d\d"
+    rf"|(?:{_MONTHS})\.?\s+(?:19|20)\d\d)",
     re.IGNORECASE,
 )
 _DOB_CUE = re.compile(r"\b(?:born|d\.?o\.?b\.?|date of birth|birthday)\b", re.IGNORECASE)
+# One capitalised name word: "Patel", "O'Brien", "McDonald", "Jones-Davies".
+NAME_WORD = r"(?:Ma?c|O['’]|D['’])?[A-Z][a-z]+(?:[-'’](?!s\b)[A-Z]?[a-z]+)*"
 _TITLED_NAME = re.compile(
-    r"\b(?:Dr|Doctor|Nurse|Sister|Mr|Mrs|Ms|Miss)\.?\s+([A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?)"
+    rf"\b(?:Dr|Doctor|Nurse|Sister|Mr|Mrs|Ms|Miss|Mx|Prof|Professor)\.?\s+"
+    rf"{NAME_WORD}(?:\s+{NAME_WORD}){{0,2}}(?![A-Za-z])"
 )
 _PRACTICE_NAME = re.compile(
-    r"\b((?:[A-Z][a-z]+\s){1,3})(?:Surgery|Medical Centre|Health Centre|Medical Practice)\b"
+    r"\b(?:(?:[A-Z][a-z]+|St\.?)\s){1,3}"
+    r"(?:Surgery|Medical Centre|Health Centre|Medical Practice|Family Practice|Group Practice"
+    r"|Medical Group)\b"
 )
+_LOWER_PRACTICE_NAME = re.compile(
+    r"\b([A-Za-z]{3,}) (?i:medical centre|health centre|medical practice|family practice"
+    r"|group practice|medical group)\b"
+    r"|\b([A-Za-z]{4,}) (?i:surgery)\b"
+)
+# Words before "surgery" that make it an operation, not a practice.
+_GENERIC_PRACTICE_WORDS = frozenset(
+    [
+        "knee",
+        "hip",
+        "heart",
+        "eye",
+        "brain",
+        "back",
+        "spine",
+        "spinal",
+        "bowel",
+        "keyhole",
+        "laser",
+        "minor",
+        "major",
+        "day",
+        "emergency",
+        "cosmetic",
+        "dental",
+        "plastic",
+        "weight",
+        "loss",
+        "cancer",
+        "cardiac",
+        "chest",
+        "lung",
+        "lungs",
+        "foot",
+        "hand",
+        "shoulder",
+        "wrist",
+        "ankle",
+        "neck",
+        "breast",
+        "cataract",
+        "elective",
+        "urgent",
+        "routine",
+        "recent",
+        "after",
+        "before",
+        "since",
+        "having",
+        "needs",
+        "needed",
+        "more",
+        "further",
+        "previous",
+    ]
+) | frozenset(
+    [
+        "the",
+        "our",
+        "your",
+        "their",
+        "his",
+        "her",
+        "my",
+        "a",
+        "an",
+        "this",
+        "that",
+        "local",
+        "new",
+        "old",
+        "main",
+        "branch",
+        "other",
+        "village",
+        "town",
+        "city",
+        "nearby",
+        "nhs",
+        "gp",
+        "each",
+        "every",
+        "any",
+        "some",
+        "one",
+        "two",
+    ]
+)
+# Digits said as words, as ASR engines write NHS and phone numbers: "nine nine nine, oh one two".
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "one": "1", "two": "2", "three": "3",
+    "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_SPOKEN_TOKEN = re.compile(
+    r"\b(?:(?:double|treble|triple)\s+)?(?:zero|oh|o|nought|one|two|three|four|five|six|seven|"
+    r"eight|nine)\b|\d",
+    re.IGNORECASE,
+)
+_SPOKEN_GAP = re.compile(r"^[\s,.\-–]{0,3}$")
+# A postcode spelt out or split by ASR: "PR-1, 5-L-T", "p r one five l t".
+_POSTCODE_FULL = re.compile(
+    r"(?:GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})", re.IGNORECASE
+)
+_CHUNK = re.compile(r"[A-Za-z0-9]+")
+_CHUNK_GAP = re.compile(r"^[\s,.\-]{1,3}$")
+_AGE = re.compile(
+    r"\b(?:aged?\s+(?:is\s+)?(?P<a>\d{2,3})|(?P<b>\d{2,3})(?:\s*|-)(?:years?|yrs?)(?:\s*|-)old"
+    r"|(?P<c>\d{2,3})-year-old)\b",
+    re.IGNORECASE,
+)
+
+
+def _spoken_runs(text: str):
+    """(start, end, digits) of runs of spoken digits (digit words, 'double', figures)."""
+    run: list = []
+    for match in _SPOKEN_TOKEN.finditer(text):
+        if run and not _SPOKEN_GAP.match(text[run[-1].end() : match.start()]):
+            yield run
+            run = []
+        run.append(match)
+    if run:
+        yield run
+
+
+def _digits_of(run) -> str:
+    digits = []
+    for match in run:
+        words = match.group().lower().split()
+        digit = _DIGIT_WORDS.get(words[-1], words[-1])
+        digits.append(digit * {"double": 2, "treble": 3, "triple": 3}.get(words[0], 1))
+    return "".join(digits)
+
+
+def _number_hit(text: str, start: int, end: int, digits: str, spoken: bool) -> PatternHit | None:
+    context = text[max(0, start - 40) : start].lower()
+    if len(digits) == 10 and nhs_number_is_valid(digits):
+        return PatternHit(start, end, "NHS number", 0.95 if spoken else 0.99)
+    if len(digits) == 10 and "nhs" in context:
+        return PatternHit(start, end, "NHS number", 0.7)
+    if (digits.startswith("0") and len(digits) in (10, 11)) or (
+        digits.startswith("44") and len(digits) in (11, 12) and "+" in text[start:end]
+    ):
+        return PatternHit(start, end, "Phone", 0.9)
+    return None
+
+
+def _split_postcodes(text: str) -> list[PatternHit]:
+    """Postcodes split into pieces ('PR-1, 5-L-T') or spelt with digit words ('p r one five l
+    t'): consecutive short pieces that join into a full postcode."""
+    chunks = list(_CHUNK.finditer(text))
+    hits, index = [], 0
+    while index < len(chunks):
+        joined, found = "", None
+        for last in range(index, min(index + 7, len(chunks))):
+            if last > index and not _CHUNK_GAP.match(
+                text[chunks[last - 1].end() : chunks[last].start()]
+            ):
+                break
+            piece = chunks[last].group()
+            joined += _DIGIT_WORDS.get(piece.lower(), piece) if len(piece) > 2 else piece
+            if len(joined) > 7:
+                break
+            if last > index and _POSTCODE_FULL.fullmatch(joined):
+                found = last
+        if found is None:
+            index += 1
+            continue
+        hits.append(PatternHit(chunks[index].start(), chunks[found].end(), "Postcode", 0.85))
+        index = found + 1
+    return hits
 
 
 def find_identifiers(text: str) -> list[PatternHit]:
@@ -65,15 +242,20 @@ def find_identifiers(text: str) -> list[PatternHit]:
         while text[end - 1] in " \t,.-–/(":
             end -= 1
         digits = "".join(ch for ch in match.group() if ch.isdigit())
-        context = text[max(0, start - 40) : start].lower()
-        if len(digits) == 10 and nhs_number_is_valid(digits):
-            hits.append(PatternHit(start, end, "NHS number", 0.99))
-        elif len(digits) == 10 and "nhs" in context:
-            hits.append(PatternHit(start, end, "NHS number", 0.7))
-        elif (digits.startswith("0") and len(digits) in (10, 11)) or (
-            digits.startswith("44") and len(digits) in (11, 12) and "+" in match.group()
-        ):
-            hits.append(PatternHit(start, end, "Phone", 0.9))
+        hit = _number_hit(text, start, end, digits, False)
+        if hit:
+            hits.append(hit)
+    for run in _spoken_runs(text):
+        if len(run) < 3 or all(m.group().isdigit() for m in run):
+            continue
+        hit = _number_hit(text, run[0].start(), run[-1].end(), _digits_of(run), True)
+        if hit:
+            hits.append(hit)
+    hits += _split_postcodes(text)
+    for match in _AGE.finditer(text):
+        age = int(match.group("a") or match.group("b") or match.group("c"))
+        if 90 <= age <= 125:
+            hits.append(PatternHit(match.start(), match.end(), "Age over 89", 0.9))
     for match in _POSTCODE.finditer(text):
         hits.append(PatternHit(match.start(), match.end(), "Postcode", 0.9))
     for match in _EMAIL.finditer(text):
@@ -96,8 +278,17 @@ def find_titled_names(text: str) -> list[PatternHit]:
     ]
 
 
-def find_practice_names(text: str) -> list[PatternHit]:
-    return [
-        PatternHit(m.start(), m.end(), "Organisation", 0.85, "organisation")
+def find_practice_names(text: str, lowercase: bool = False) -> list[PatternHit]:
+    """'<Words> Surgery' and the like; in (truecased) lowercase text also '<word> medical
+    centre', where only the name word may have been capitalised."""
+    hits = [
+        PatternHit(m.start(), m.end(), "Other practice", 0.85, "organisation")
         for m in _PRACTICE_NAME.finditer(text)
     ]
+    if lowercase:
+        hits += [
+            PatternHit(m.start(), m.end(), "Other practice", 0.8, "organisation")
+            for m in _LOWER_PRACTICE_NAME.finditer(text)
+            if (m.group(1) or m.group(2)).lower() not in _GENERIC_PRACTICE_WORDS
+        ]
+    return hits

@@ -6,6 +6,7 @@ Findings name the file and the item, never the string found."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -13,11 +14,47 @@ import zipfile
 from pathlib import Path
 
 from .errors import LeakError
-from .ledger import Ledger
+from .ledger import GUESS_SOURCES, Ledger
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation
 
 _TAG = re.compile(r"<[^>]+>")
+_MARKUP = (".xml", ".qde", ".rels", ".html", ".htm", ".svg", ".xhtml", ".md", ".vtt", ".srt")
+_JSON = (".json", ".jsonl", ".geojson")
+
+
+def _json_strings(value) -> list[str]:
+    """Every key and string value in parsed JSON (escapes such as \\u00e9 decoded)."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [str(k), *_json_strings(v)]]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return [str(value)] if value is not None else []
+
+
+def content_text(name: str, data: bytes) -> str:
+    """Everything searchable in one file's bytes, whatever its container: zip members (DOCX,
+    XLSX, .qdpx) recursively, parquet cells, JSON strings, markup with its tags removed and
+    entities decoded. Other binary content (images) is searched by file name only."""
+    lowered = name.lower()
+    if lowered.endswith(".parquet"):
+        return _table_text(_parquet_frame(data))
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_text(data)
+    if b"\x00" in data[:4096]:
+        return ""
+    text = data.decode("utf-8", errors="ignore")
+    parts = [text]
+    if lowered.endswith(_MARKUP):
+        stripped = _TAG.sub("", text)
+        parts += [stripped, html.unescape(stripped), _TAG.sub(" ", text), html.unescape(text)]
+    if lowered.endswith(_JSON):
+        for line in text.splitlines() if lowered.endswith(".jsonl") else [text]:
+            try:
+                parts += _json_strings(json.loads(line))
+            except ValueError:
+                continue
+    return "\n".join(parts)
 
 
 def _zip_text(data: bytes) -> str:
@@ -25,16 +62,8 @@ def _zip_text(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             parts.append(info.filename)
-            content = archive.read(info)
-            if info.filename.endswith(".parquet"):
-                parts.append(_table_text(_parquet_frame(content)))
-            elif content.startswith(b"PK\x03\x04"):
-                parts.append(_zip_text(content))
-            else:
-                text = content.decode("utf-8", errors="ignore")
-                parts.append(text)
-                if info.filename.endswith((".xml", ".qde", ".rels", ".html")):
-                    parts.append(_TAG.sub("", text))
+            if not info.is_dir():
+                parts.append(content_text(info.filename, archive.read(info)))
     return "\n".join(parts)
 
 
@@ -45,35 +74,36 @@ def _parquet_frame(data: bytes):
 
 
 def _table_text(frame) -> str:
-    return "\n".join(
-        str(value)
-        for column in frame.columns
-        for value in frame[column].tolist()
-        if value is not None
+    columns = "\n".join(str(c) for c in frame.columns)
+    return (
+        columns
+        + "\n"
+        + "\n".join(
+            str(value)
+            for column in frame.columns
+            for value in frame[column].tolist()
+            if value is not None
+        )
     )
 
 
 def file_text(path: Path) -> str:
-    """Everything searchable in a shareable file, whatever its container."""
-    data = path.read_bytes()
-    if path.suffix == ".parquet":
-        return _table_text(_parquet_frame(data))
-    if data.startswith(b"PK\x03\x04"):
-        return _zip_text(data)
-    text = data.decode("utf-8", errors="ignore")
-    if path.suffix in (".html", ".xml", ".qde", ".svg"):
-        text += "\n" + _TAG.sub("", text)
-    return text
+    return content_text(path.name, path.read_bytes())
 
 
 def _practice_tables(path: Path):
     """A tabular file with a practice column, split by practice; None for anything else."""
+    import pandas as pd
+
     if path.suffix == ".parquet":
         frame = _parquet_frame(path.read_bytes())
     elif path.suffix == ".csv":
-        import pandas as pd
-
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    elif path.suffix == ".jsonl":
+        try:
+            frame = pd.read_json(path, lines=True, dtype=False)
+        except ValueError:
+            return None
     else:
         return None
     if "practice" not in frame.columns:
@@ -126,13 +156,7 @@ def _qdpx_texts(data: bytes, practices: set[str]) -> dict[str | None, str]:
                         if value.startswith("internal://"):
                             owner["sources/" + value[len("internal://") :]] = practice
         for name in names:
-            content = archive.read(name)
-            if content.startswith(b"PK\x03\x04"):
-                text = _zip_text(content)
-            else:
-                text = content.decode("utf-8", errors="ignore")
-                if name.endswith(".qde"):
-                    text += "\n" + _TAG.sub("", text)
+            text = content_text(name, archive.read(name))
             parts.setdefault(owner.get(name), []).extend([name, text])
     return {key: "\n".join(texts) for key, texts in parts.items()}
 
@@ -148,9 +172,11 @@ class Needles:
         self.practices = set(ledgers)
         self._global = {s for entry in register for s in entry.strings}
         self._local: dict[str, set[str]] = {}
+        self._capitalised: set[str] = set()
         for practice, ledger in ledgers.items():
+            self._capitalised |= ledger.capitalised_only()
             for row in ledger.rows:
-                if row["source"] == "ner":
+                if row["source"] in GUESS_SOURCES:
                     self._local.setdefault(practice, set()).add(row["original"])
                 else:
                     self._global.add(row["original"])
@@ -162,7 +188,10 @@ class Needles:
                 local = set().union(*self._local.values()) if self._local else set()
             else:
                 local = self._local.get(practice, set())
-            self._patterns[practice] = compile_alternation(self._global | local)
+            strings = self._global | local
+            self._patterns[practice] = compile_alternation(
+                strings - self._capitalised, strings & self._capitalised
+            )
         return self._patterns[practice]
 
 
@@ -171,10 +200,11 @@ def _found(pattern: re.Pattern | None, text: str) -> bool:
 
 
 def item_of(path: Path, item_ids: set[str]) -> str:
+    """The item a shareable file belongs to: the longest item id its name starts with."""
     for part in reversed(path.parts):
-        stem = part.split(".", 1)[0]
-        if stem in item_ids:
-            return stem
+        found = [i for i in item_ids if part == i or part.startswith((f"{i}.", f"{i}_"))]
+        if found:
+            return max(found, key=len)
     return "-"
 
 
@@ -186,23 +216,38 @@ def practice_of(path: Path, practices: set[str]) -> str | None:
     return found
 
 
-def file_leaks(path: Path, relative: Path, needles: Needles) -> bool:
+def file_leaks(path: Path, relative: Path, needles: Needles) -> str | None:
+    """'name' when the path itself holds a string, 'content' when the file does, else None."""
     practice = practice_of(relative, needles.practices)
-    if _found(needles.pattern(practice), relative.as_posix().replace("_", " ")):
-        return True
+    if _found(needles.pattern(practice), re.sub(r"[_.]", " ", relative.as_posix())):
+        return "name"
     tables = _practice_tables(path)
     if tables is not None:
-        return any(
+        leaked = any(
             _found(needles.pattern(p if p in needles.practices else None), _table_text(frame))
             for p, frame in tables.items()
         )
-    texts = _practice_texts(path, needles.practices)
-    if texts is not None:
-        return any(
-            _found(needles.pattern(p if p is not None else practice), text)
-            for p, text in texts.items()
-        )
-    return _found(needles.pattern(practice), file_text(path))
+    else:
+        texts = _practice_texts(path, needles.practices)
+        if texts is not None:
+            leaked = any(
+                _found(needles.pattern(p if p is not None else practice), text)
+                for p, text in texts.items()
+            )
+        else:
+            leaked = _found(needles.pattern(practice), file_text(path))
+    return "content" if leaked else None
+
+
+def shown_path(relative: Path, where: str | None) -> str:
+    """The path to print: a leaking name is withheld below its top folder."""
+    if where != "name":
+        return relative.as_posix()
+    return (
+        f"{relative.parts[0]}/[a file name holding the string]"
+        if len(relative.parts) > 1
+        else ("[a file name holding the string]")
+    )
 
 
 def check_tree(
@@ -221,11 +266,12 @@ def check_tree(
             continue
         if relative.as_posix() == "leak-check.tsv":
             continue
+        where = file_leaks(path, relative, needles)
         rows.append(
             {
-                "file": relative.as_posix(),
+                "file": shown_path(relative, where),
                 "item_id": item_of(relative, item_ids),
-                "result": "leak" if file_leaks(path, relative, needles) else "clean",
+                "result": f"leak in {where}" if where else "clean",
             }
         )
     return rows
@@ -242,7 +288,7 @@ def rows_to_tsv(rows: list[dict]) -> str:
 
 
 def raise_on_leaks(rows: list[dict]) -> None:
-    leaks = [row for row in rows if row["result"] == "leak"]
+    leaks = [row for row in rows if row["result"] != "clean"]
     if leaks:
         listing = "; ".join(f"{row['file']} (item {row['item_id']})" for row in leaks)
         raise LeakError(

@@ -69,6 +69,7 @@ def detect_job(
     models_dir: str | None = None,
 ) -> None:
     from .entities import detect_entities, load_ner
+    from .ledger import order_key
 
     document = read_json(units)
     sources = settings.get("sources", {})
@@ -81,32 +82,43 @@ def detect_job(
         settings,
         nlp,
     )
+    item_id = document["item"]["item_id"]
     write_restricted_json(
-        output, {"item_id": document["item"]["item_id"], "detections": detections}
+        output,
+        {"item_id": item_id, "order_key": order_key(document["item"]), "detections": detections},
     )
-    log.info("item %s: %d detections", document["item"]["item_id"], len(detections))
+    log.info("item %s: %d detections", item_id, len(detections))
 
 
 def ledger_job(
     detections: list[str],
+    units: list[str],
     register: str,
     ledger: str,
     state: str,
     review: str,
+    review_html: str,
     review_threshold: float,
 ) -> None:
     from .ledger import ledger_version, update_ledger
+    from .review import review_html as render_review_html
     from .review import review_rows, review_to_tsv
 
-    loaded = [read_json(path) for path in detections]
-    ordered = [(d["item_id"], d["detections"]) for d in loaded]
-    update_ledger(ledger, ordered, load_register(register))
+    loaded = sorted((read_json(path) for path in detections), key=lambda d: d["order_key"])
+    ordered = [(d["item_id"], d["order_key"], d["detections"]) for d in loaded]
+    updated = update_ledger(ledger, ordered, load_register(register))
+    texts = {
+        read_json(path)["item"]["item_id"]: {
+            u["id"]: u.get("text", "") for u in read_json(path)["units"]
+        }
+        for path in units
+    }
+    rows = review_rows(ordered, updated, texts, review_threshold)
+    atomic_write_text(review, review_to_tsv(rows), RESTRICTED_FILE_MODE)
+    atomic_write_text(review_html, render_review_html(rows), RESTRICTED_FILE_MODE)
     version = ledger_version(ledger)
-    atomic_write_text(
-        review, review_to_tsv(review_rows(ordered, review_threshold)), RESTRICTED_FILE_MODE
-    )
     write_restricted_json(state, {"ledger": Path(ledger).name, **version})
-    log.info("ledger has %d entries", version["entries"])
+    log.info("ledger has %d entries; %d to review", version["entries"], len(rows))
 
 
 def pseudonymise_job(
@@ -117,14 +129,18 @@ def pseudonymise_job(
     output_text: str,
     anonymisation_log: str,
 ) -> None:
-    from .ledger import Ledger
+    from .ledger import Ledger, order_key
     from .pseudonymise import log_to_tsv, pseudonymise_units
     from .units import render_text
 
     document = read_json(units)
     item_id = document["item"]["item_id"]
     new_units, log_rows = pseudonymise_units(
-        item_id, document["units"], read_json(detections)["detections"], Ledger.read(ledger)
+        item_id,
+        document["units"],
+        read_json(detections)["detections"],
+        Ledger.read(ledger),
+        order_key(document["item"]),
     )
     shareable = {**document, "units": new_units}
     write_shareable_json(output_json, shareable)

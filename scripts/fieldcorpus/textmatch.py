@@ -29,16 +29,31 @@ def string_pattern(text: str) -> str:
         core = r"[\s\-.,/()–]*".join(re.escape(ch) for ch in text if ch.isalnum())
         return rf"(?<![0-9]){core}(?![0-9])"
     tokens = [re.escape(t) for t in normalise(text).split()]
-    core = r"[\s\-]*".join(tokens)
+    # "Dr Mitchell" also matches "Dr. Mitchell" and "Dr-Mitchell".
+    core = r"\.?[\s\-]*".join(tokens)
     return rf"(?<![\w]){core}(?![\w])"
 
 
-def compile_alternation(strings: Iterable[str]) -> re.Pattern | None:
-    """One regex for many strings, longest first so 'Dr Sarah Mitchell' wins over 'Sarah'."""
-    unique = sorted({s for s in strings if normalise(s)}, key=lambda s: (-len(s), s))
+def compile_alternation(
+    strings: Iterable[str], capitalised: Iterable[str] = ()
+) -> re.Pattern | None:
+    """One regex for many strings, longest first so 'Dr Sarah Mitchell' wins over 'Sarah'.
+    Strings in `capitalised` (ordinary words guessed to be names: 'Will', 'Watch') match only
+    with a capital first letter, so 'will' and 'watch' elsewhere stay."""
+    capitalised = {s for s in capitalised if normalise(s)}
+    unique = sorted({s for s in strings if normalise(s)} | capitalised, key=lambda s: (-len(s), s))
     if not unique:
         return None
-    return re.compile("|".join(f"(?:{string_pattern(s)})" for s in unique), re.IGNORECASE)
+    parts = []
+    for string in unique:
+        if string in capitalised:
+            word = normalise(string)
+            parts.append(
+                rf"(?<![\w])(?-i:{re.escape(word[0].upper())}){re.escape(word[1:])}(?![\w])"
+            )
+        else:
+            parts.append(f"(?:{string_pattern(string)})")
+    return re.compile("|".join(parts), re.IGNORECASE)
 
 
 def within_one_edit(a: str, b: str) -> bool:

@@ -1,4 +1,9 @@
-from fieldcorpus.identifiers import find_identifiers, find_titled_names, nhs_number_is_valid
+from fieldcorpus.identifiers import (
+    find_identifiers,
+    find_practice_names,
+    find_titled_names,
+    nhs_number_is_valid,
+)
 
 
 def labels(text: str) -> dict[str, str]:
@@ -40,3 +45,40 @@ def test_a_date_without_a_birth_cue_is_not_a_dob():
 def test_titled_names():
     hits = find_titled_names("Ask Dr Okafor or Nurse Bell, not the doctor.")
     assert [h.label for h in hits] == ["Person", "Person"]
+
+
+def test_spoken_nhs_and_phone_numbers():
+    found = labels("her number is nine nine nine, oh double one, oh oh one eight, okay")
+    assert found == {"nine nine nine, oh double one, oh oh one eight": "NHS number"}
+    found = labels("ring oh seven seven oh oh, nine oh oh, one two three")
+    assert found == {"oh seven seven oh oh, nine oh oh, one two three": "Phone"}
+    assert labels("one or two puffs, three times a day") == {}
+
+
+def test_split_and_spelt_postcodes():
+    assert labels("postcode PR-1, 5-L-T please") == {"PR-1, 5-L-T": "Postcode"}
+    assert labels("it's p r one five l t") == {"p r one five l t": "Postcode"}
+    assert labels("a b one two c d") == {}
+
+
+def test_ages_over_89_and_iso_birth_dates():
+    found = labels("She is aged 94, a 91-year-old, and her sister is 89 years old.")
+    assert found == {"aged 94": "Age over 89", "91-year-old": "Age over 89"}
+    assert labels("DOB 1984-03-12") == {"1984-03-12": "Date of birth"}
+
+
+def test_multi_word_titled_names_and_practice_names():
+    text = "Dr Sarah Patel and Mrs O'Brien-Smith met Dr McDonald's team."
+    assert [text[h.start : h.end] for h in find_titled_names(text)] == [
+        "Dr Sarah Patel",
+        "Mrs O'Brien-Smith",
+        "Dr McDonald",
+    ]
+    text = "We called Oakwood Medical Centre and St Mary Surgery."
+    assert [text[h.start : h.end] for h in find_practice_names(text)] == [
+        "Oakwood Medical Centre",
+        "St Mary Surgery",
+    ]
+    lower = "after her knee surgery she moved to Kingfisher surgery and oakwood medical centre"
+    found = {lower[h.start : h.end] for h in find_practice_names(lower, lowercase=True)}
+    assert found == {"oakwood medical centre", "Kingfisher surgery"}

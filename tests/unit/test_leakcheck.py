@@ -43,7 +43,7 @@ def test_clean_tree_passes(shareable):
 
 
 def leaked(rows):
-    return {(r["file"], r["item_id"]) for r in rows if r["result"] == "leak"}
+    return {(r["file"], r["item_id"]) for r in rows if r["result"] != "clean"}
 
 
 def test_plain_text_leak_is_case_and_whitespace_insensitive(shareable):
@@ -73,5 +73,88 @@ def test_leaks_inside_docx_parquet_zip_and_file_names(shareable):
         ("items/P01/P01-W1-INT-01.docx", "P01-W1-INT-01"),
         ("corpus.parquet", "-"),
         ("P01.qdpx", "-"),
-        ("notes_Sarah_Mitchell.txt", "-"),
+        ("[a file name holding the string]", "-"),
     }
+
+
+def planted_docx(path):
+    """A DOCX whose name is split over two runs, as Word often stores it."""
+    document = docx.Document()
+    paragraph = document.add_paragraph("Seen by Dr Mit")
+    paragraph.add_run("chell today.")
+    document.save(path)
+
+
+def planted_qdpx(path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("project.qde", "<Project><Source name='Tom&#160;Hargreaves'/></Project>")
+        archive.writestr("sources/s.txt", "coded text")
+    path.write_bytes(buffer.getvalue())
+
+
+def planted_parquet(path):
+    pd.DataFrame(
+        {"practice": ["P01", "P01"], "text": ["fine", "fine"], "n": ["x", "SARAH mitchell"]}
+    ).to_parquet(path)
+
+
+def planted_html(path):
+    path.write_text("<p>Sarah&nbsp;<b>Mitch</b>ell</p>")
+
+
+def planted_json(path):
+    path.write_text('{"units": [{"text": "Dr Mitch\\u0065ll"}]}')
+
+
+def planted_png_name(path):
+    path.with_name("P01-W1-INT-01_sarah_mitchell.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00")
+
+
+@pytest.mark.parametrize(
+    "name, plant",
+    [
+        ("P01-W1-INT-01.docx", planted_docx),
+        ("P01-W1-INT-01.qdpx", planted_qdpx),
+        ("P01-W1-INT-01.parquet", planted_parquet),
+        ("P01-W1-INT-01.html", planted_html),
+        ("P01-W1-INT-01.json", planted_json),
+        ("P01-W1-INT-01.png", planted_png_name),
+    ],
+)
+def test_each_container_is_searched(shareable, name, plant):
+    folder = shareable / "items" / "P01"
+    plant(folder / name)
+    found = leaked(scan(shareable))
+    assert len(found) == 1, found
+    ((file, item),) = found
+    assert item == "P01-W1-INT-01"
+    assert (
+        file.startswith("items/P01/P01-W1-INT-01")
+        or file == "items/[a file name holding the string]"
+    )
+    assert "sarah" not in file.lower()
+
+
+def test_images_are_judged_by_name_only_and_clean_containers_pass(shareable):
+    folder = shareable / "items" / "P01"
+    (folder / "P01-W1-INT-01.png").write_bytes(b"\x89PNG\x00 Sarah Mitchell in pixels")
+    pd.DataFrame({"practice": ["P01"], "text": ["[GP 1] said"]}).to_parquet(folder / "t.parquet")
+    planted = folder / "P01-W1-INT-01.docx"
+    document = docx.Document()
+    document.add_paragraph("[GP 1] saw [Person 1].")
+    document.save(planted)
+    assert leaked(scan(shareable)) == set()
+
+
+def test_ner_guesses_count_only_in_their_own_practice(tmp_path):
+    root = tmp_path / "shareable"
+    (root / "items" / "P02").mkdir(parents=True)
+    (root / "items" / "P02" / "P02-W1-INT-01.txt").write_text("tom hargreaves\n")
+    rows = check_tree(root, {"P01": LEDGER, "P02": Ledger()}, REGISTER, {"P02-W1-INT-01"})
+    assert leaked(rows) == set()
+    frame = pd.DataFrame({"practice": ["P01", "P02"], "text": ["[Person 1]", "tom hargreaves"]})
+    frame.to_csv(root / "all.csv", index=False)
+    frame.assign(text=frame["text"][::-1].tolist()).to_csv(root / "swapped.csv", index=False)
+    rows = check_tree(root, {"P01": LEDGER, "P02": Ledger()}, REGISTER, set())
+    assert leaked(rows) == {("swapped.csv", "-")}

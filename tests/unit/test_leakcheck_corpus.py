@@ -33,7 +33,7 @@ LEDGERS = {
 
 def leaks(root):
     ids = {d["item"]["item_id"] for d in small_study()}
-    return {r["file"] for r in check_tree(root, LEDGERS, REGISTER, ids) if r["result"] == "leak"}
+    return {r["file"] for r in check_tree(root, LEDGERS, REGISTER, ids) if r["result"] != "clean"}
 
 
 def study(practice_text: dict[str, str]):
@@ -55,7 +55,7 @@ def jsonl(documents):
 
 @pytest.mark.parametrize(
     ("where", "leaked"),
-    [({"P02": "we watch her inhaler technique"}, False), ({"P01": "we watch her"}, True)],
+    [({"P02": "we Watch her inhaler technique"}, False), ({"P01": "we met Watch"}, True)],
 )
 def test_study_wide_jsonl_and_qdpx_are_checked_per_practice(tmp_path, where, leaked):
     documents = study(where)
@@ -78,5 +78,5 @@ def test_a_register_name_is_found_in_any_practice_of_a_study_file(tmp_path):
 
 
 def test_a_practice_file_named_by_its_practice_uses_that_practices_words(tmp_path):
-    write_qdpx(tmp_path / "qda" / "P01.qdpx", study({"P01": "a watch"})[:3], "x")
+    write_qdpx(tmp_path / "qda" / "P01.qdpx", study({"P01": "a Watch"})[:3], "x")
     assert leaks(tmp_path) == {"qda/P01.qdpx"}

@@ -1,10 +1,13 @@
 """Detection -> ledger -> replacement on small texts with a real spaCy model."""
 
+import re
+
 import pytest
 from fieldcorpus.entities import detect_entities, load_ner
 from fieldcorpus.ledger import Ledger, update_ledger
 from fieldcorpus.manifest import RegisterEntry
 from fieldcorpus.pseudonymise import pseudonymise_units
+from fieldcorpus.review import review_html, review_rows
 
 REGISTER = [
     RegisterEntry("P01", "person", "Sarah Mitchell", ("Dr Mitchell", "Sarah"), "gp", "[GP 1]"),
@@ -28,7 +31,7 @@ def units(*texts):
 def run(tmp_path, item_units, nlp, item_id="I1", ledger_name="P01.tsv"):
     detections = detect_entities(item_units, "P01", REGISTER, ALLOW, SETTINGS, nlp)
     ledger_path = tmp_path / ledger_name
-    update_ledger(ledger_path, [(item_id, detections)], REGISTER)
+    update_ledger(ledger_path, [(item_id, item_id, detections)], REGISTER)
     ledger = Ledger.read(ledger_path)
     out, log = pseudonymise_units(item_id, item_units, detections, ledger)
     return [u["text"] for u in out], log, ledger
@@ -91,7 +94,7 @@ def test_fixed_pseudonyms_are_reserved(tmp_path):
         "fixed_pseudonym": "",
         "ambiguous": False,
     }
-    ledger = update_ledger(tmp_path / "l.tsv", [("I1", [detection])], register)
+    ledger = update_ledger(tmp_path / "l.tsv", [("I1", "I1", [detection])], register)
     assert ledger.lookup(detection) == "[GP 2]"
 
 
@@ -103,6 +106,114 @@ def test_ambiguous_first_name_gets_neutral_placeholder(tmp_path, nlp):
     item_units = units("Sarah was there.")
     detections = detect_entities(item_units, "P01", register, ALLOW, SETTINGS, None)
     assert detections[0]["ambiguous"]
-    ledger = update_ledger(tmp_path / "l.tsv", [("I1", detections)], register)
+    ledger = update_ledger(tmp_path / "l.tsv", [("I1", "I1", detections)], register)
     out, _ = pseudonymise_units("I1", item_units, detections, ledger)
     assert out[0]["text"] == "[Person] was there."
+
+
+def pipeline(tmp_path, nlp, items, register=(), settings=SETTINGS):
+    """Detect every (item id, key, texts) in ledger order, update one ledger, pseudonymise."""
+    detected = [
+        (item_id, key, detect_entities(units(*texts), "P01", list(register), ALLOW, settings, nlp))
+        for item_id, key, texts in items
+    ]
+    ledger = update_ledger(tmp_path / "P01.tsv", detected, list(register))
+    out = {}
+    for (item_id, key, texts), (_, _, detections) in zip(items, detected, strict=True):
+        new_units, _ = pseudonymise_units(item_id, units(*texts), detections, ledger, key)
+        out[item_id] = [u["text"] for u in new_units]
+    return out, ledger, detected
+
+
+def test_unregistered_aliases_resolve_to_one_pseudonym(tmp_path, nlp):
+    out, _, _ = pipeline(
+        tmp_path,
+        nlp,
+        [
+            ("I1", "1", ["Dr Patel runs the asthma clinic.", "I spoke to Sarah about it."]),
+            ("I2", "2", ["Dr Sarah Patel was there.", "Sarah Patel's patients like her."]),
+            ("I3", "3", ["then sarah said the peak flow was better."]),
+        ],
+    )
+    texts = [t for item in out.values() for t in item]
+    pseudonyms = {p for t in texts for p in re.findall(r"\[Person \d+\]", t)}
+    assert len(pseudonyms) == 1, texts
+    assert not any(re.search(r"patel|sarah", t, re.IGNORECASE) for t in texts), texts
+
+
+def test_an_alias_that_becomes_ambiguous_later_keeps_earlier_items(tmp_path, nlp):
+    wave1 = ("W1", "00001|2025-03-01|W1", ["Sarah Patel leads the clinic.", "Sarah agreed."])
+    wave2 = ("W2", "00002|2025-09-01|W2", ["Sarah Jones joined.", "Sarah said it was busy."])
+    first, ledger1, _ = pipeline(tmp_path, nlp, [wave1])
+    rows1 = list(ledger1.rows)
+    second, ledger2, detected = pipeline(tmp_path, nlp, [wave1, wave2])
+    assert ledger2.rows[: len(rows1)] == rows1
+    assert second["W1"] == first["W1"]
+    assert first["W1"][1] == "[Person 1] agreed."
+    assert second["W2"][0].startswith("[Person 2]")
+    assert second["W2"][1] == "[Person] said it was busy."
+    rows = review_rows(detected, ledger2, {}, 0.9)
+    assert [(r["item_id"], r["pseudonym"]) for r in rows if "ambiguous" in r["reason"]] == [
+        ("W2", "[Person]")
+    ]
+
+
+def test_lowercase_transcripts_lose_their_names(tmp_path, nlp):
+    out, _, _ = pipeline(
+        tmp_path,
+        nlp,
+        [("I1", "1", ["so i spoke to priya okonkwo about her salbutamol and her spacer."])],
+    )
+    text = out["I1"][0]
+    assert "priya" not in text and "okonkwo" not in text, text
+    assert "salbutamol" in text and "spacer" in text
+
+
+def test_ordinary_words_guessed_as_names_stay_elsewhere(tmp_path, nlp):
+    out, ledger, _ = pipeline(
+        tmp_path,
+        nlp,
+        [("I1", "1", ["Attendees: Norman Bird, Will and the practice manager.", "We will see."])],
+    )
+    assert "Will" not in out["I1"][0] and "Norman" not in out["I1"][0]
+    assert out["I1"][1] == "We will see."
+
+
+def test_shareable_units_keep_only_listed_fields_and_pseudonymise_cells(tmp_path, nlp):
+    detections = detect_entities(
+        [{"id": "u1", "text": "Sarah Mitchell\t999 000 0018"}],
+        "P01",
+        REGISTER,
+        ALLOW,
+        SETTINGS,
+        nlp,
+    )
+    ledger = update_ledger(tmp_path / "P01.tsv", [("I1", "1", detections)], REGISTER)
+    unit = {
+        "id": "u1",
+        "text": "Sarah Mitchell\t999 000 0018",
+        "page": 1,
+        "words": [{"word": "Sarah", "start": 0.0}],
+        "cells": [["Sarah Mitchell", "999 000 0018"]],
+        "raw_path": "Interview Sarah Mitchell.wav",
+    }
+    out, _ = pseudonymise_units("I1", [unit], detections, ledger, "1")
+    assert out[0] == {
+        "id": "u1",
+        "text": "[GP 1]\t[NHS number]",
+        "page": 1,
+        "cells": [["[GP 1]", "[NHS number]"]],
+    }
+
+
+def test_unmatched_capitalised_words_are_replaced_and_queued_for_review(tmp_path, nlp):
+    text = "Action: Imran Fry to update the Trimbo protocol."
+    out, ledger, detected = pipeline(tmp_path, nlp, [("I1", "1", [text])])
+    assert "Imran" not in out["I1"][0] and "Fry" not in out["I1"][0]
+    rows = review_rows(detected, ledger, {"I1": {"u1": text}}, 0.9)
+    queued = {r["text"]: r for r in rows}
+    assert "Imran Fry" in queued or "Fry" in queued
+    row = queued.get("Imran Fry") or queued["Fry"]
+    assert "[[" in row["context"] and "allow-list" in row["resolve"]
+    page = review_html(rows + [{**row, "text": "<script>"}])
+    assert "<script>" not in page and "&lt;script&gt;" in page
