@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
+from fieldcorpus.formats import TRANSCRIPT_FORMATS, output_key
 from fieldcorpus.manifest import load_manifest
 
 # Every directory Snakemake creates for an output or a log is private until proven shareable.
@@ -87,12 +88,32 @@ def practice_shareable_items(wildcards):
     ]
 
 
+def transcript_format_outputs(stem, exclude=()):
+    """Named outputs {format key: path} of a transcript's analysis formats."""
+    return {
+        output_key(fmt): f"{stem}.{fmt}"
+        for fmt in TRANSCRIPT_FORMATS
+        if fmt not in exclude
+    }
+
+
 def all_shareable_items(wildcards=None):
+    """Every shareable item file: JSON and text, plus the analysis formats of recordings."""
     return [
         f"{SHAREABLE}/items/{practice}/{item.item_id}.{ext}"
         for practice, items in ITEMS_BY_PRACTICE.items()
         for item in items
-        for ext in ("json", "txt")
+        for ext in ("json", *(TRANSCRIPT_FORMATS if item.is_recording else ("txt",)))
+    ]
+
+
+def all_restricted_transcript_formats(wildcards=None):
+    return [
+        f"{RESTRICTED}/transcripts/{practice}/{item.item_id}.{fmt}"
+        for practice, items in ITEMS_BY_PRACTICE.items()
+        for item in items
+        if item.is_recording
+        for fmt in TRANSCRIPT_FORMATS
     ]
 
 
@@ -120,7 +141,12 @@ def manifest_item_ids(wildcards=None):
 
 
 def get_final_outputs():
-    return [f"{SHAREABLE}/leak-check.tsv", *all_corpora(), *all_shareable_items()]
+    return [
+        f"{SHAREABLE}/leak-check.tsv",
+        *all_corpora(),
+        *all_shareable_items(),
+        *all_restricted_transcript_formats(),
+    ]
 
 
 def all_shareable_json(wildcards=None):
