@@ -74,3 +74,13 @@ def write_wav(path: Path, samples: np.ndarray) -> Path:
             block = samples[start : start + (1 << 20)]
             handle.writeframes((np.clip(block, -1, 1) * 32767).astype(np.int16).tobytes())
     return path
+
+
+def synthetic_recording(path: Path, minutes: float) -> Path:
+    """Every demo WAV recording in turn, one second apart, repeated up to `minutes` (a long
+    interview with the demo's two voices)."""
+    recordings = sorted((DEMO / "fieldwork").rglob("*.wav"))
+    gap = np.zeros(16000, dtype=np.float32)
+    one_round = np.concatenate([x for p in recordings for x in (demo_speech(None, p), gap)])
+    repeats = int(np.ceil(minutes * 60 * 16000 / len(one_round)))
+    return write_wav(path, np.tile(one_round, repeats)[: int(minutes * 60 * 16000)])

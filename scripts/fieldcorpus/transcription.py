@@ -28,7 +28,7 @@ def _round(value: float | None) -> float | None:
 class TranscriptionOptions:
     """Decoding settings shared by both engines (config `transcription:`)."""
 
-    beam_size: int = 5
+    beam_size: int = 1
     language: str | None = None
     vad_filter: bool = False
     word_timestamps: bool = True
@@ -39,7 +39,7 @@ class TranscriptionOptions:
     @classmethod
     def from_settings(cls, settings: dict) -> TranscriptionOptions:
         return cls(
-            beam_size=int(settings.get("beam_size", 5)),
+            beam_size=int(settings.get("beam_size", 1)),
             language=settings.get("language") or None,
             vad_filter=bool(settings.get("vad_filter", False)),
             word_timestamps=bool(settings.get("word_timestamps", True)),
@@ -91,10 +91,6 @@ class FasterWhisperEngine:
     def transcribe(
         self, window: AudioWindow, options: TranscriptionOptions, regions: list[tuple[float, float]]
     ) -> Iterator[Segment]:
-        extra = {}
-        if options.vad_filter:
-            # Our own Silero regions (computed once for diarization) decide what is decoded.
-            extra["clip_timestamps"] = _speech_clips(window, regions) or [0.0, 0.0]
         segments, _ = self.model.transcribe(
             window.samples,
             beam_size=options.beam_size,
@@ -104,7 +100,7 @@ class FasterWhisperEngine:
             initial_prompt=options.initial_prompt,
             hotwords=", ".join(options.hotwords) or None,
             temperature=0.0,
-            **extra,
+            vad_filter=options.vad_filter,  # Silero; silence is cut out before decoding
         )
         for segment in segments:
             yield Segment(
@@ -161,6 +157,7 @@ class OpenAIWhisperEngine:
         prompt = " ".join(p for p in (options.initial_prompt, ", ".join(options.hotwords)) if p)
         extra = {}
         if options.vad_filter:
+            # openai-whisper has no VAD of its own: it decodes only our Silero regions.
             extra["clip_timestamps"] = _speech_clips(window, regions) or [0.0, 0.0]
         result = whisper.transcribe(
             self.model,
@@ -259,6 +256,10 @@ def transcribe_recording(
     spent = {"decoding": 0.0, "speech detection": 0.0, "transcription": 0.0, "voice prints": 0.0}
     options = TranscriptionOptions.from_settings(settings)
     diarize = bool(settings.get("diarization", True))
+    if diarize:
+        import torch
+
+        torch.set_num_threads(max(1, threads))  # the rule's threads, not every core of the node
     window_seconds = float(settings.get("window_seconds", 300))
     segments: list[Segment] = []
     voice_windows = []
@@ -320,6 +321,8 @@ def transcribe_recording(
         },
         "flags": {"no_speech": not units},
         "units": units,
+        # Seconds per phase, for benchmarks; unit_document leaves it out of the transcript.
+        "timings": {phase: round(seconds, 3) for phase, seconds in spent.items()},
     }
 
 

@@ -42,6 +42,19 @@ def test_clustering_uses_the_given_count_and_estimates_it_otherwise():
     assert list(cluster_voices(np.zeros((0, 32)), None)) == []
 
 
+def test_long_recordings_cluster_a_sample_and_assign_the_rest(monkeypatch):
+    import fieldcorpus.diarization as diarization
+
+    monkeypatch.setattr(diarization, "MAX_CLUSTERED", 50)
+    rng = np.random.default_rng(11)
+    a, b = rng.random(32), rng.random(32)
+    embeddings = np.vstack([voices(rng, a, 120), voices(rng, b - a, 80)])
+    order = rng.permutation(200)
+    labels = cluster_voices(embeddings[order], 2)
+    truth = (order >= 120).astype(int)
+    assert (labels == truth).all() or (labels == 1 - truth).all()
+
+
 def test_words_get_speakers_and_units_split_where_the_voice_changes():
     timeline = SpeakerTimeline(
         starts=np.array([0.0, 1.0, 2.0, 3.0]),
