@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 from fieldcorpus.cluster import gpu_request_problem
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
+from fieldcorpus.formats import TRANSCRIPT_FORMATS, output_key
 from fieldcorpus.manifest import load_manifest
 from fieldcorpus.staging import link_raw_items, raw_link_path
 from fieldcorpus.provenance import (
@@ -123,12 +124,32 @@ def practice_shareable_items(wildcards):
     ]
 
 
+def transcript_format_outputs(stem, exclude=()):
+    """Named outputs {format key: path} of a transcript's analysis formats."""
+    return {
+        output_key(fmt): f"{stem}.{fmt}"
+        for fmt in TRANSCRIPT_FORMATS
+        if fmt not in exclude
+    }
+
+
 def all_shareable_items(wildcards=None):
+    """Every shareable item file: JSON and text, plus the analysis formats of recordings."""
     return [
         f"{SHAREABLE}/items/{practice}/{item.item_id}.{ext}"
         for practice, items in ITEMS_BY_PRACTICE.items()
         for item in items
-        for ext in ("json", "txt")
+        for ext in ("json", *(TRANSCRIPT_FORMATS if item.is_recording else ("txt",)))
+    ]
+
+
+def all_restricted_transcript_formats(wildcards=None):
+    return [
+        f"{RESTRICTED}/transcripts/{practice}/{item.item_id}.{fmt}"
+        for practice, items in ITEMS_BY_PRACTICE.items()
+        for item in items
+        if item.is_recording
+        for fmt in TRANSCRIPT_FORMATS
     ]
 
 
@@ -205,6 +226,7 @@ def get_final_outputs():
         *all_shareable_items(),
         *all_item_lineage(),
         f"{SHAREABLE}/ro-crate-metadata.json",
+        *all_restricted_transcript_formats(),
     ]
 
 

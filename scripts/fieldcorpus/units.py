@@ -26,15 +26,17 @@ def timestamp(seconds: float | None) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def render_text(document: dict) -> str:
-    """Plain text: '[hh:mm:ss] S1: ...' turns for speech, page-headed blocks for documents."""
+def render_text(document: dict, settings: dict | None = None) -> str:
+    """Plain text: '[hh:mm:ss] S1: ...' turns for speech, page-headed blocks for documents.
+
+    `settings` (the config's transcription section) switches on pause marks in speech turns."""
+    if any("start" in unit for unit in document["units"]):
+        from .formats import PauseMarks, render_turn_text
+
+        return render_turn_text(document, PauseMarks.from_settings(settings))
     lines: list[str] = []
     page = object()
     for unit in document["units"]:
-        if "start" in unit:
-            speaker = f"{unit['speaker']}: " if unit.get("speaker") else ""
-            lines.append(f"[{timestamp(unit['start'])}] {speaker}{unit['text']}")
-            continue
         if unit.get("page") is not None and unit["page"] != page:
             page = unit["page"]
             if lines:

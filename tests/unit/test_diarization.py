@@ -1,0 +1,124 @@
+"""Speaker turns: clustering, word-level assignment, the attribution metric, real demo voices."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from fieldcorpus.audio import SAMPLE_RATE, load_audio
+from fieldcorpus.diarization import (
+    SpeakerTimeline,
+    assign_speakers,
+    cluster_voices,
+    embed_regions,
+    role_names,
+    speaker_timeline,
+    speech_regions,
+)
+from fieldcorpus.evaluation import attribution_accuracy
+
+from tests.conftest import DEMO
+
+
+def word(text: str, start: float, end: float) -> dict:
+    return {"word": text, "start": start, "end": end, "probability": 0.9}
+
+
+def voices(rng, centre: np.ndarray, count: int) -> np.ndarray:
+    points = centre + rng.normal(scale=0.05, size=(count, len(centre)))
+    return points / np.linalg.norm(points, axis=1, keepdims=True)
+
+
+def test_clustering_uses_the_given_count_and_estimates_it_otherwise():
+    rng = np.random.default_rng(7)
+    a, b = rng.random(32), rng.random(32)
+    embeddings = np.vstack([voices(rng, a, 20), voices(rng, b - a, 15)])
+    labels = cluster_voices(embeddings, None)
+    assert len(set(labels[:20])) == 1 and len(set(labels[20:])) == 1
+    assert labels[0] != labels[-1]
+    assert len(set(cluster_voices(embeddings, 3))) == 3
+    assert set(cluster_voices(voices(rng, a, 25), None)) == {0}
+    assert list(cluster_voices(np.zeros((0, 32)), None)) == []
+
+
+def test_long_recordings_cluster_a_sample_and_assign_the_rest(monkeypatch):
+    import fieldcorpus.diarization as diarization
+
+    monkeypatch.setattr(diarization, "MAX_CLUSTERED", 50)
+    rng = np.random.default_rng(11)
+    a, b = rng.random(32), rng.random(32)
+    embeddings = np.vstack([voices(rng, a, 120), voices(rng, b - a, 80)])
+    order = rng.permutation(200)
+    labels = cluster_voices(embeddings[order], 2)
+    truth = (order >= 120).astype(int)
+    assert (labels == truth).all() or (labels == 1 - truth).all()
+
+
+def test_words_get_speakers_and_units_split_where_the_voice_changes():
+    timeline = SpeakerTimeline(
+        starts=np.array([0.0, 1.0, 2.0, 3.0]),
+        ends=np.array([1.5, 2.5, 3.5, 4.5]),
+        labels=np.array([1, 1, 0, 0]),
+    )
+    units = [
+        {
+            "id": "u00001",
+            "text": "Right. Yes, fine.",
+            "start": 0.2,
+            "end": 4.0,
+            "speaker": None,
+            "words": [word("Right.", 0.2, 0.9), word("Yes,", 2.6, 3.0), word("fine.", 3.1, 4.0)],
+        },
+        {"id": "u00002", "text": "Later.", "start": 9.0, "end": 9.5, "speaker": None, "words": []},
+    ]
+    result = assign_speakers(units, timeline)
+    assert [(u["id"], u["speaker"], u["text"]) for u in result] == [
+        ("u00001", "S1", "Right."),
+        ("u00002", "S2", "Yes, fine."),
+        ("u00003", "S2", "Later."),  # outside every window: the nearest one decides
+    ]
+    assert result[1]["start"] == 2.6 and result[1]["end"] == 4.0
+    named = role_names(result, ["Interviewer", "Participant"])
+    assert [u["speaker"] for u in named] == ["Interviewer", "Participant", "Participant"]
+
+
+def test_attribution_accuracy_maps_labels_and_counts_time():
+    reference = [
+        {"speaker": "S1", "start": 0.0, "end": 2.0},
+        {"speaker": "S2", "start": 2.0, "end": 4.0},
+    ]
+
+    def units(first: str, second: str) -> list[dict]:
+        return [
+            {"start": 0.0, "end": 2.0, "speaker": first, "words": [word("a", 0.0, 2.0)]},
+            {"start": 2.0, "end": 4.0, "speaker": second, "words": [word("b", 2.0, 3.0)]},
+        ]
+
+    assert attribution_accuracy(reference, units("B", "A")) == (1.0, 0.75)
+    accuracy, _ = attribution_accuracy(reference, units("A", "A"))
+    assert accuracy == pytest.approx(2 / 3)
+    assert attribution_accuracy(reference, []) == (0.0, 0.0)
+
+
+def test_real_demo_voices_fall_into_two_clusters():
+    """The first 45 s of a demo interview: windows inside each scripted turn share a label."""
+    item = "P01-W1-INT-01"
+    reference = json.loads((DEMO / "reference" / f"{item}.json").read_text())["turns"]
+    audio = load_audio(DEMO / "fieldwork/P01/wave1/Interview Sarah Mitchell.wav", item)
+    clip = audio[: 45 * SAMPLE_RATE]
+    regions = speech_regions(clip)
+    assert regions and all(0 <= s < e <= 45.01 for s, e in regions)
+    timeline = speaker_timeline(embed_regions(clip, 0.0, regions), None)
+    assert len(set(timeline.labels)) == 2
+    agree = total = 0
+    mapping: dict[str, int] = {}
+    for turn in reference:
+        if turn["end"] > 45:
+            break
+        label = timeline.speaker_at(turn["start"] + 0.3, turn["end"] - 0.3)
+        mapping.setdefault(turn["speaker"], label)
+        agree += mapping[turn["speaker"]] == label
+        total += 1
+    assert total >= 4 and agree == total
+    assert len(set(mapping.values())) == 2

@@ -1,0 +1,85 @@
+"""Decoding: every container the users bring, bounded windows cut in quiet moments, bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fieldcorpus.audio import (
+    SAMPLE_RATE,
+    audio_windows,
+    load_audio,
+    quietest_cut,
+    recording_duration,
+)
+from fieldcorpus.errors import FieldcorpusError
+
+from tests.media import demo_speech, write_audio, write_wav
+
+CONTAINERS = [
+    ("clip.mp3", "mp3", {}),
+    ("clip.m4a", "aac", {"rate": 44100}),
+    ("clip.ogg", "libopus", {"rate": 48000}),
+    ("clip.wma", "wmav2", {}),
+    ("clip.flac", "flac", {}),
+    ("clip.mp4", "aac", {"video": True}),
+    ("clip.mov", "aac", {"video": True}),
+]
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    return demo_speech(6)
+
+
+@pytest.mark.parametrize(("name", "codec", "options"), CONTAINERS)
+def test_every_container_decodes_to_the_same_speech(tmp_path, speech, name, codec, options):
+    path = write_audio(tmp_path / name, speech, codec, **options)
+    decoded = load_audio(path, "P01-W1-INT-09")
+    assert decoded.dtype == np.float32
+    assert abs(len(decoded) - len(speech)) < 0.05 * SAMPLE_RATE  # encoder padding at most
+    loudness = np.sqrt(np.mean(np.square(decoded)))
+    assert loudness == pytest.approx(np.sqrt(np.mean(np.square(speech))), rel=0.1)
+    assert recording_duration(path, "P01-W1-INT-09") == pytest.approx(6.0, abs=0.1)
+
+
+def test_windows_cover_the_recording_and_cut_in_quiet_moments(tmp_path):
+    speech = demo_speech(30)
+    long = np.concatenate([speech] * 5)  # 150 s
+    path = write_wav(tmp_path / "long.wav", long)
+    windows = list(audio_windows(path, "P01-W1-INT-09", window_seconds=40, search_seconds=8))
+    assert len(windows) >= 4
+    assert all(w.duration <= 40 for w in windows)
+    assert windows[0].offset == 0
+    for before, after in zip(windows, windows[1:], strict=False):
+        assert after.offset == pytest.approx(before.end)
+    joined = np.concatenate([w.samples for w in windows])
+    assert len(joined) == len(long)
+    assert np.allclose(joined, load_audio(path, "P01-W1-INT-09"))
+    frame = SAMPLE_RATE // 10
+    loudness = np.sqrt(np.mean(np.square(long[: len(long) // frame * frame].reshape(-1, frame)), 1))
+    for window in windows[:-1]:
+        at_cut = loudness[int(window.end * 10) - 1 : int(window.end * 10) + 1].min()
+        assert at_cut <= np.percentile(loudness, 25)
+
+
+def test_quietest_cut_finds_the_gap():
+    samples = np.ones(SAMPLE_RATE * 10, dtype=np.float32)
+    samples[int(7.3 * SAMPLE_RATE) : int(7.6 * SAMPLE_RATE)] = 0
+    cut = quietest_cut(samples, 5 * SAMPLE_RATE)
+    assert 7.3 <= cut / SAMPLE_RATE <= 7.6
+
+
+def test_video_without_audio_is_refused_with_the_item_id(tmp_path, speech):
+    path = write_audio(tmp_path / "silent-film.mp4", speech, "aac", video=True, audio=False)
+    with pytest.raises(FieldcorpusError, match="item P02-W1-INT-09: the file has no audio track"):
+        load_audio(path, "P02-W1-INT-09")
+
+
+@pytest.mark.parametrize("content", [b"", b"These are my interview notes, not audio.\n" * 50])
+def test_empty_and_non_audio_files_are_refused(tmp_path, content):
+    path = tmp_path / "Interview Jane Doe.mp3"
+    path.write_bytes(content)
+    with pytest.raises(FieldcorpusError) as caught:
+        list(audio_windows(path, "P02-W1-INT-09"))
+    assert str(caught.value).startswith("item P02-W1-INT-09: ")
+    assert "Jane" not in str(caught.value) and str(tmp_path) not in str(caught.value)
