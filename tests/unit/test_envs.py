@@ -10,8 +10,9 @@ import yaml
 
 from tests.conftest import REPO
 
-# These run Snakemake itself (on the login node), never inside a stage's env.
-ORCHESTRATION = {"snakemake", "snakemake-executor-plugin-slurm"}
+# These run Snakemake itself (on the login node), never inside a stage's env; webrtcvad-wheels is
+# the pip build of the module that envs/transcribe.yaml takes from conda-forge as `webrtcvad`.
+ORCHESTRATION = {"snakemake", "snakemake-executor-plugin-slurm", "webrtcvad-wheels"}
 
 
 def normalise(name: str) -> str:
@@ -25,8 +26,14 @@ def parse_pin(requirement: str) -> tuple[str, str]:
 
 
 def pyproject_pins(path: Path = REPO / "pyproject.toml") -> dict[str, str]:
+    """pyproject.toml's pins plus requirements-no-deps.txt's (installed beside them by make)."""
     project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
-    return dict(parse_pin(requirement) for requirement in project["dependencies"])
+    pins = dict(parse_pin(requirement) for requirement in project["dependencies"])
+    no_deps = path.parent / "requirements-no-deps.txt"
+    if no_deps.exists():
+        lines = no_deps.read_text(encoding="utf-8").splitlines()
+        pins.update(parse_pin(line) for line in lines if line.strip() and not line.startswith("#"))
+    return pins
 
 
 def env_pins(path: Path) -> tuple[str, dict[str, str]]:
