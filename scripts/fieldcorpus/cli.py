@@ -17,6 +17,9 @@ SUBCOMMANDS = {
         "fieldcorpus.audit_command",
         "check raw inputs and shareable outputs against lineage",
     ),
+    "scan": ("fieldcorpus.scan_command", "propose manifest rows for new files in the fieldwork"),
+    "status": ("fieldcorpus.status_command", "what is done, failed, waiting or under review"),
+    "review": ("fieldcorpus.review_command", "find the review pages; check register edits"),
     "fetch-models": (
         "fieldcorpus.cli_models",
         "cache the hub models the config names, for compute nodes without network",

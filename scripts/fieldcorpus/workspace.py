@@ -16,12 +16,12 @@ class Workspace:
 
     @classmethod
     def load(cls, root: str | os.PathLike = ".", configfile: str | os.PathLike | None = None,
-             overrides: dict | None = None) -> Workspace:  # fmt: skip
+             config: dict | None = None) -> Workspace:  # fmt: skip
         root = Path(root).resolve()
-        path = Path(configfile) if configfile else root / "config" / "config.yaml"
-        with open(path if path.is_absolute() else root / path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle) or {}
-        config.update(overrides or {})
+        if config is None:
+            path = Path(configfile) if configfile else root / "config" / "config.yaml"
+            with open(path if path.is_absolute() else root / path, encoding="utf-8") as handle:
+                config = yaml.safe_load(handle) or {}
         return cls(root, config)
 
     def path(self, key: str) -> Path:

@@ -1,0 +1,58 @@
+"""Every `fieldcorpus` subcommand answers --help, and the data manager's commands run on a demo
+copy (scan, status --tsv, review --apply)."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from fieldcorpus.cli import SUBCOMMANDS
+
+from tests.conftest import DEMO, REPO
+
+
+def fieldcorpus(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "fieldcorpus.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={"PYTHONPATH": str(REPO / "scripts"), "PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.mark.parametrize("command", [[], *[[name] for name in SUBCOMMANDS]])
+def test_help(command):
+    result = fieldcorpus(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: fieldcorpus" in result.stdout
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    shutil.copytree(DEMO, tmp_path / "demo", ignore=shutil.ignore_patterns("reference"))
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    return tmp_path
+
+
+def test_scan_writes_a_draft_of_new_files_only(workdir):
+    wave3 = workdir / "demo/fieldwork/P02/wave3"
+    wave3.mkdir()
+    shutil.copy(
+        next((DEMO / "fieldwork/P01/wave1").glob("*.docx")), wave3 / "observation notes.docx"
+    )
+    result = fieldcorpus("scan", "-d", str(workdir))
+    assert result.returncode == 0, result.stderr
+    draft = (workdir / "manifest-draft.tsv").read_text().splitlines()
+    assert len(draft) == 2 and draft[1].startswith("P02-W3-OBS-01\tP02\t3\t")
+
+
+def test_status_tsv_and_review_apply(workdir):
+    result = fieldcorpus("status", "-d", str(workdir), "--tsv")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("practice\twave\titems\tdone\tfailed")
+    assert len(lines) == 5  # P01 and P02, two waves each, nothing run yet
+    assert all(line.split("\t")[6] == line.split("\t")[2] for line in lines[1:])  # all waiting
+    applied = fieldcorpus("review", "-d", str(workdir), "--apply")
+    assert applied.returncode == 0 and "parse" in applied.stdout
