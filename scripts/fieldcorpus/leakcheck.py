@@ -16,7 +16,7 @@ from pathlib import Path
 from .errors import LeakError
 from .ledger import GUESS_SOURCES, Ledger
 from .manifest import RegisterEntry
-from .textmatch import compile_alternation
+from .textmatch import compile_alternation, normalise
 
 _TAG = re.compile(r"<[^>]+>")
 _MARKUP = (".xml", ".qde", ".rels", ".html", ".htm", ".svg", ".xhtml", ".md", ".vtt", ".srt")
@@ -161,6 +161,38 @@ def _qdpx_texts(data: bytes, practices: set[str]) -> dict[str | None, str]:
     return {key: "\n".join(texts) for key, texts in parts.items()}
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _squash(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.casefold())
+
+
+class PrefilteredSearch:
+    """The leak-check regex, run only for strings whose letters and digits occur in the text.
+
+    Every match of a string's pattern consists of that string's characters plus separators, so
+    its letters and digits, case-folded, appear consecutively in the squashed text: a plain
+    substring test on them rules a string out exactly, and one alternation regex over hundreds
+    of strings need not crawl over every position of every file."""
+
+    def __init__(self, strings: set[str], capitalised: set[str]):
+        self._capitalised = set(capitalised)
+        self._keys = [(_squash(normalise(s)), s) for s in set(strings) | self._capitalised]
+        self._keys = [(key, s) for key, s in self._keys if key]
+
+    def search(self, text: str):
+        squashed = _squash(text)
+        present = [s for key, s in self._keys if key in squashed]
+        if not present:
+            return None
+        pattern = compile_alternation(
+            [s for s in present if s not in self._capitalised],
+            [s for s in present if s in self._capitalised],
+        )
+        return pattern.search(text) if pattern is not None else None
+
+
 class Needles:
     """The strings that must not appear, by practice.
 
@@ -180,7 +212,7 @@ class Needles:
                     self._local.setdefault(practice, set()).add(row["original"])
                 else:
                     self._global.add(row["original"])
-        self._patterns: dict[str | None, re.Pattern | None] = {}
+        self._patterns: dict[str | None, PrefilteredSearch] = {}
 
     def pattern(self, practice: str | None) -> re.Pattern | None:
         if practice not in self._patterns:
@@ -189,13 +221,13 @@ class Needles:
             else:
                 local = self._local.get(practice, set())
             strings = self._global | local
-            self._patterns[practice] = compile_alternation(
+            self._patterns[practice] = PrefilteredSearch(
                 strings - self._capitalised, strings & self._capitalised
             )
         return self._patterns[practice]
 
 
-def _found(pattern: re.Pattern | None, text: str) -> bool:
+def _found(pattern: PrefilteredSearch | None, text: str) -> bool:
     return pattern is not None and pattern.search(text) is not None
 
 
