@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 # item id -> (file name, documented outcome: a message naming the item, or None = transcript)
 CASES = {
-    "P03-W1-INT-01": ("Interview Jane Doe corrupt.mp3", "cannot be opened (corrupt or truncated)"),
+    "P03-W1-INT-01": ("Interview Jane Doe corrupt.mp3", "the recording cannot be opened (corrupt"),
     "P03-W1-INT-02": ("empty.wav", "the file is empty (0 bytes)"),
     "P03-W1-INT-03": ("silence.wav", None),
     "P03-W1-INT-04": ("notes-renamed.mp3", "listed as a recording (interview) but the file is"),
