@@ -27,7 +27,7 @@ sys.path[:0] = [str(REPO / "scripts"), str(REPO)]
 from fieldcorpus.evaluation import attribution_accuracy, normalise  # noqa: E402
 from fieldcorpus.transcription import transcribe_recording  # noqa: E402
 
-from tests.media import synthetic_recording  # noqa: E402
+from tests.media import demo_speech, synthetic_recording, write_wav  # noqa: E402
 
 DEMO = REPO / "demo"
 MEMORY_PROBE = """
@@ -130,16 +130,10 @@ def main() -> None:
     audio_s = 0.0
     beam = base["beam_size"]
     print(f"device {args.device}, model {args.model}, beam {beam}, {len(rows)} recordings")
-    for settings in chosen.values():  # warm-up: model load, conversion, kernels
-        first = rows[0]
-        transcribe_recording(
-            DEMO / "fieldwork" / first["path"],
-            "warm-up",
-            settings,
-            args.threads,
-            args.models_dir,
-            speakers=2,
-        )
+    with tempfile.TemporaryDirectory() as folder:  # warm-up: model load, conversion, kernels
+        clip = write_wav(Path(folder) / "warm-up.wav", demo_speech(10))
+        for settings in chosen.values():
+            transcribe_recording(clip, "warm-up", settings, args.threads, args.models_dir)
     for row in rows:
         path = DEMO / "fieldwork" / row["path"]
         for name, settings in chosen.items():
