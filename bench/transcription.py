@@ -27,7 +27,7 @@ sys.path[:0] = [str(REPO / "scripts"), str(REPO)]
 from fieldcorpus.evaluation import attribution_accuracy, normalise  # noqa: E402
 from fieldcorpus.transcription import transcribe_recording  # noqa: E402
 
-from tests.media import synthetic_recording  # noqa: E402
+from tests.media import demo_speech, synthetic_recording, write_wav  # noqa: E402
 
 DEMO = REPO / "demo"
 MEMORY_PROBE = """
@@ -100,16 +100,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--model", default="bundled:tiny.en")
-    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--beam-size", type=int, default=None, help="default: config.yaml's")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--recordings", type=int, default=None, help="first N demo recordings")
     parser.add_argument("--memory-minutes", default="10,60", help="'' skips the memory runs")
     parser.add_argument("--models-dir", default=str(REPO / "models"))
     args = parser.parse_args()
 
+    import yaml
+
+    shipped = yaml.safe_load((REPO / "config/config.yaml").read_text())["transcription"]
     base = {
+        **shipped,
         "model": args.model,
-        "beam_size": args.beam_size,
+        "beam_size": args.beam_size or shipped["beam_size"],
+        "language": "en",
         "diarization": True,
         "device": args.device,
     }
@@ -123,19 +128,12 @@ def main() -> None:
         name: {"engine_s": 0.0, "wall_s": 0.0, "hyp": [], "ref": [], "units": []} for name in chosen
     }
     audio_s = 0.0
-    print(
-        f"device {args.device}, model {args.model}, beam {args.beam_size}, {len(rows)} recordings"
-    )
-    for settings in chosen.values():  # warm-up: model load, conversion, kernels
-        first = rows[0]
-        transcribe_recording(
-            DEMO / "fieldwork" / first["path"],
-            "warm-up",
-            settings,
-            args.threads,
-            args.models_dir,
-            speakers=2,
-        )
+    beam = base["beam_size"]
+    print(f"device {args.device}, model {args.model}, beam {beam}, {len(rows)} recordings")
+    with tempfile.TemporaryDirectory() as folder:  # warm-up: model load, conversion, kernels
+        clip = write_wav(Path(folder) / "warm-up.wav", demo_speech(10))
+        for settings in chosen.values():
+            transcribe_recording(clip, "warm-up", settings, args.threads, args.models_dir)
     for row in rows:
         path = DEMO / "fieldwork" / row["path"]
         for name, settings in chosen.items():

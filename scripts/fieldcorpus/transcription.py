@@ -247,7 +247,7 @@ def transcribe_recording(
     """Transcribe one recording into the shared unit shape.
 
     The recording is decoded window by window (`window_seconds`), so memory does not grow with
-    its length; only the units and the voice embeddings (256 numbers per 0.4 s) accumulate."""
+    its length; only the units and the voice embeddings (256 numbers per 1.2 s) accumulate."""
     from .diarization import assign_speakers, embed_regions, role_names, speaker_timeline
 
     clock = time.perf_counter()

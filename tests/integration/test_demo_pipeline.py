@@ -181,7 +181,7 @@ def test_a_planted_register_name_fails_the_leak_check(demo_run, tmp_path):
     workdir = copy_run(demo_run, tmp_path / "run")
     name = sorted(register_strings(workdir), key=len)[-1]
     target = workdir / "results/shareable/items/P02"
-    victim = sorted(target.glob("*.txt"))[0]
+    victim = sorted(p for p in target.glob("*.txt") if p.stem == p.name.split(".")[0])[0]
     victim.write_text(victim.read_text() + f"\nplanted: {name}\n")
     result = snakemake(workdir)
     output = result.stdout + result.stderr
