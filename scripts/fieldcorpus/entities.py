@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+from .aliases import TITLES
 from .identifiers import find_identifiers, find_practice_names, find_titled_names
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation, normalise, within_one_edit
@@ -38,7 +39,6 @@ NER_LABELS = {
     "ORG": ("organisation", "Organisation"),
     "FAC": ("organisation", "Organisation"),
 }
-TITLES = frozenset({"dr", "doctor", "nurse", "sister", "mr", "mrs", "ms", "miss", "prof"})
 # Identifier patterns first: a name inside an email address must not split the address.
 SOURCE_PRIORITY = {
     "pattern": 0,
