@@ -7,11 +7,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+from .aliases import TITLES
 from .identifiers import find_identifiers, find_practice_names, find_titled_names
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation, normalise, within_one_edit
 from .truecase import (
     case_style,
+    is_name_word,
     is_ordinary_word,
     stop_words,
     truecase,
@@ -37,7 +39,6 @@ NER_LABELS = {
     "ORG": ("organisation", "Organisation"),
     "FAC": ("organisation", "Organisation"),
 }
-TITLES = frozenset({"dr", "doctor", "nurse", "sister", "mr", "mrs", "ms", "miss", "prof"})
 # Identifier patterns first: a name inside an email address must not split the address.
 SOURCE_PRIORITY = {
     "pattern": 0,
@@ -69,7 +70,7 @@ class Detection:
 
 
 def _key(text: str) -> str:
-    return re.sub(r"[\s\-]+", "", normalise(text))
+    return re.sub(r"[\s\-.]+", "", normalise(text))
 
 
 def register_label(entry: RegisterEntry, practice: str) -> str:
@@ -350,7 +351,8 @@ def _capitalised_words(
         word = match.group()
         if first or cased.count("\n", 0, match.start()) in headings:
             return normalise(word) not in stop and not is_ordinary_word(word)
-        return True
+        # Mid-sentence any capital counts, but a stop word only when it is also a name ('Will').
+        return normalise(word) not in stop or is_name_word(word)
 
     runs: list[list] = []
     for index, (match, first) in enumerate(words):

@@ -39,7 +39,7 @@ NEUTRAL_PSEUDONYM = "[Person]"
 def original_key(text: str) -> str:
     if is_numeric_identifier(text):
         return "".join(ch for ch in text if ch.isalnum()).lower()
-    return re.sub(r"[\s\-]+", "", normalise(text))
+    return re.sub(r"[\s\-.]+", "", normalise(text))
 
 
 def order_key(item: dict) -> str:

@@ -283,7 +283,6 @@ class Generator:
         self.rng = random.Random(seed)
         self.faker = Faker("en_GB")
         self.faker.seed_instance(seed)
-        self.seed = seed
         self.mentioned: set[str] = set()
 
     # people ----------------------------------------------------------------

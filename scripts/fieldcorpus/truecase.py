@@ -303,9 +303,12 @@ def truecase(text: str, allow_list: frozenset[str] = frozenset()) -> str:
         if words[index][1] or word == "i":
             upper = True
             named[index] = candidate[index] and word != "i"
+        elif previous in STRONG_TITLES and word not in allow_list:
+            upper = named[index] = True  # "mrs will wells": after a title even 'will' is a name
+            chars[tokens[index - 1][0]] = chars[tokens[index - 1][0]].upper()
         elif word in stop or word in allow_list:
             upper = False
-        elif candidate[index] or previous in STRONG_TITLES:
+        elif candidate[index]:
             upper = named[index] = True
             if previous in STRONG_TITLES | WEAK_TITLES:
                 chars[tokens[index - 1][0]] = chars[tokens[index - 1][0]].upper()
@@ -320,6 +323,8 @@ def truecase(text: str, allow_list: frozenset[str] = frozenset()) -> str:
             upper = named[index] = True
         if upper:
             chars[start] = chars[start].upper()
+            if named[index] and _word[:2] in ("o'", "o’") and len(_word) > 2:
+                chars[start + 2] = chars[start + 2].upper()  # O'Neill
     return "".join(chars)
 
 

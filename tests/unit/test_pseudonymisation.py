@@ -53,6 +53,14 @@ def test_register_aliases_case_and_near_misses_map_to_one_pseudonym(tmp_path, nl
     assert {row["source"] for row in log} >= {"register"}
 
 
+def test_titles_written_with_a_full_stop_match_register_aliases(tmp_path, nlp):
+    texts, log, _ = run(
+        tmp_path, units("Thank you, Dr. Mitchell.", "Table: Step What Who Done"), nlp
+    )
+    assert texts == ["Thank you, [GP 1].", "Table: Step What Who Done"]
+    assert [row["source"] for row in log] == ["register"]
+
+
 def test_identifiers_and_unregistered_names(tmp_path, nlp):
     texts, _, ledger = run(
         tmp_path,

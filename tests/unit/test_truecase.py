@@ -31,3 +31,9 @@ def test_ordinary_words_include_inflections_and_british_spellings():
         assert is_ordinary_word(word), word
     for word in ("Okafor", "Hargreaves", "Sarah Patel"):
         assert not is_ordinary_word(word), word
+
+
+def test_titles_make_the_next_word_a_name_even_a_stop_word():
+    assert truecase("so mrs will wells said ms o'neill agreed") == (
+        "So Mrs Will Wells said Ms O'Neill agreed"
+    )
