@@ -7,6 +7,7 @@ import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,7 @@ SLURM_SCRIPTS = REPO / "tests" / "slurm"
 PROFILE = REPO / "profiles" / "slurm" / "profile.yaml"
 # /etc/slurm/slurm.conf is per machine, so one test cluster at a time (other sessions wait).
 LOCK_FILE = Path(tempfile.gettempdir()) / "fieldcorpus-slurm-test.lock"
+STATE_PREFIX = "fieldcorpus-slurm-"
 DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
 CANNOT_RUN_HERE = 77
 
@@ -63,6 +65,18 @@ def is_alive(pid: int) -> bool:
     return True
 
 
+def stop_leftover_clusters() -> None:
+    """Clusters whose test was killed before its teardown; whoever holds the lock owns them."""
+    for state in Path(tempfile.gettempdir()).glob(f"{STATE_PREFIX}*"):
+        if (state / "run").is_dir():
+            run_script("stop.sh", str(state), timeout=120)
+            shutil.rmtree(state, ignore_errors=True)
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @pytest.fixture(scope="module")
 def slurm_cluster():
     """SLURM_CONF, partition and account of a running local cluster."""
@@ -72,9 +86,12 @@ def slurm_cluster():
         if installed.returncode == CANNOT_RUN_HERE:
             cannot_run(installed.stderr.strip())
         assert installed.returncode == 0, f"installing SLURM failed:\n{installed.stderr[-3000:]}"
-        state = Path(tempfile.mkdtemp(prefix="fieldcorpus-slurm-"))
-        started = run_script("start.sh", str(state), timeout=300)
+        stop_leftover_clusters()
+        # A terminated test still stops its daemons: SIGTERM unwinds like Ctrl-C.
+        previous_handler = signal.signal(signal.SIGTERM, interrupt)
+        state = Path(tempfile.mkdtemp(prefix=STATE_PREFIX))
         try:
+            started = run_script("start.sh", str(state), timeout=300)
             if started.returncode == CANNOT_RUN_HERE:
                 cannot_run(started.stderr.strip())
             if started.returncode != 0:
@@ -92,6 +109,7 @@ def slurm_cluster():
             stopped = run_script("stop.sh", str(state), timeout=120)
             still_running = {name: pid for name, pid in daemons.items() if is_alive(pid)}
             shutil.rmtree(state, ignore_errors=True)
+            signal.signal(signal.SIGTERM, previous_handler)
             assert stopped.returncode == 0, stopped.stderr
             assert not still_running, f"daemons left running: {still_running}"
             assert not os.path.lexists("/etc/slurm/slurm.conf") or os.path.realpath(
@@ -144,9 +162,23 @@ def snakemake_on_cluster(workdir: Path, profile: Path, cluster: dict, *args: str
         "HF_HUB_OFFLINE": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    return subprocess.run(
-        command, cwd=workdir, capture_output=True, text=True, env=env, timeout=limit + 60
+    # Its own process group, so an interrupted test ends Snakemake and everything it started.
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = process.communicate(timeout=limit + 60)
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def jobs_run_inside_slurm(slurm_logs: Path) -> dict[tuple[str, str], str]:
