@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from .config import load_config
 
 
 @dataclass(frozen=True)
@@ -15,14 +15,11 @@ class Workspace:
     config: dict
 
     @classmethod
-    def load(cls, root: str | os.PathLike = ".", configfile: str | os.PathLike | None = None,
+    def load(cls, root: str | os.PathLike = ".", configfile: str = "config/config.yaml",
              config: dict | None = None) -> Workspace:  # fmt: skip
+        """The workspace at `root`, with its validated config (or one already loaded)."""
         root = Path(root).resolve()
-        if config is None:
-            path = Path(configfile) if configfile else root / "config" / "config.yaml"
-            with open(path if path.is_absolute() else root / path, encoding="utf-8") as handle:
-                config = yaml.safe_load(handle) or {}
-        return cls(root, config)
+        return cls(root, config if config is not None else load_config(root, configfile, []))
 
     def path(self, key: str) -> Path:
         value = Path(self.config[key])
