@@ -35,14 +35,15 @@ def _json_strings(value) -> list[str]:
 def content_text(name: str, data: bytes) -> str:
     """Everything searchable in one file's bytes, whatever its container: zip members (DOCX,
     XLSX, .qdpx) recursively, parquet cells, JSON strings, markup with its tags removed and
-    entities decoded. Other binary content (images) is searched by file name only."""
+    entities decoded, text chunks and comments of images. Other binary content has only its
+    name to search."""
     lowered = name.lower()
     if lowered.endswith(".parquet"):
         return _table_text(_parquet_frame(data))
     if data.startswith(b"PK\x03\x04"):
         return _zip_text(data)
     if b"\x00" in data[:4096]:
-        return ""
+        return _image_metadata(data)
     text = data.decode("utf-8", errors="ignore")
     parts = [text]
     if lowered.endswith(_MARKUP):
@@ -55,6 +56,23 @@ def content_text(name: str, data: bytes) -> str:
             except ValueError:
                 continue
     return "\n".join(parts)
+
+
+def _image_metadata(data: bytes) -> str:
+    """Text an image carries beside its pixels (PNG text chunks, comments, descriptions): a
+    name can hide there. Other binary files have nothing searchable but their names."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            values = list(getattr(image, "text", {}).values()) + list(image.info.values())
+    except (UnidentifiedImageError, OSError, ValueError):
+        return ""
+    return "\n".join(
+        v.decode("utf-8", errors="ignore") if isinstance(v, bytes) else v
+        for v in values
+        if isinstance(v, str | bytes)
+    )
 
 
 def _zip_text(data: bytes) -> str:

@@ -158,3 +158,12 @@ def test_ner_guesses_count_only_in_their_own_practice(tmp_path):
     frame.assign(text=frame["text"][::-1].tolist()).to_csv(root / "swapped.csv", index=False)
     rows = check_tree(root, {"P01": LEDGER, "P02": Ledger()}, REGISTER, set())
     assert leaked(rows) == {("swapped.csv", "-")}
+
+
+def test_a_name_in_image_metadata_is_a_leak(shareable):
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "Tom Hargreaves")
+    Image.new("RGB", (4, 4), "white").save(shareable / "items/P01/P01-W1-INT-01.png", pnginfo=info)
+    assert leaked(scan(shareable)) == {("items/P01/P01-W1-INT-01.png", "P01-W1-INT-01")}
