@@ -21,10 +21,6 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def make_restricted_dirs(path: str | os.PathLike) -> Path:
     """Create a directory chain with 0700 on every level we create (umask-independent)."""
     path = Path(path)

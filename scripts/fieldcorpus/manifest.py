@@ -21,7 +21,6 @@ from .errors import FieldcorpusError, ManifestError
 from .paths import SCHEMA_DIR
 
 RECORDING_KINDS = frozenset({"interview", "clinic_review", "workshop", "meeting"})
-DOCUMENT_KINDS = frozenset({"observation", "document"})
 MANIFEST_COLUMNS = (
     "item_id",
     "practice",
