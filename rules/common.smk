@@ -164,6 +164,10 @@ def practice_item_docx(wildcards):
     return _shareable_docx(ITEMS_BY_PRACTICE[wildcards.practice])
 
 
+def practice_qdpx_name(wildcards):
+    return f"{config['corpus']['qdpx_project_name']} {wildcards.practice}"
+
+
 def all_item_docx(wildcards=None):
     return _shareable_docx([i for items in ITEMS_BY_PRACTICE.values() for i in items])
 

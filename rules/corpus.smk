@@ -84,7 +84,7 @@ rule export_practice_qdpx:
         mem_mb=1000,
         runtime=10,
     params:
-        name=lambda wildcards: f"{config['corpus']['qdpx_project_name']} {wildcards.practice}",
+        name=practice_qdpx_name,
     script:
         "../scripts/export_qdpx.py"
 

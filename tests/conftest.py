@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +17,8 @@ SHARED = REPO.parent / "shared"
 DEMO = REPO / "demo"
 
 sys.path.insert(0, str(REPO / "scripts"))
+
+from fieldcorpus.crate import without_run_specific  # noqa: E402
 
 
 def shared_path(*parts: str) -> Path:
@@ -76,6 +79,21 @@ def tree_digest(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+CRATE = "ro-crate-metadata.json"
+
+
+def shareable_digest(root: Path) -> dict[str, str]:
+    """tree_digest of a shareable zone, with the RO-Crate hashed without the fields that
+    describe one run (its dates and run id): two equivalent runs must agree on all the rest."""
+    digest = tree_digest(root)
+    crate = root / CRATE
+    if crate.is_file():
+        stable = without_run_specific(json.loads(crate.read_text(encoding="utf-8")))
+        canonical = json.dumps(stable, sort_keys=True).encode()
+        digest[CRATE] = "run-independent:" + hashlib.sha256(canonical).hexdigest()
+    return digest
 
 
 @pytest.fixture(scope="session")

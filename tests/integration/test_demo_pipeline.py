@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 import re
@@ -14,7 +13,7 @@ import docx
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_run, snakemake
+from tests.conftest import copy_run, snakemake, tree_digest
 
 pytestmark = pytest.mark.integration
 
@@ -32,14 +31,6 @@ def register_strings(workdir: Path) -> set[str]:
     strings = {row["name"] for row in rows}
     strings |= {a.strip() for row in rows for a in row["aliases"].split(";") if a.strip()}
     return strings
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def planned_jobs(dry_run_output: str) -> list[tuple[str, str]]:
@@ -151,7 +142,7 @@ def test_second_run_has_nothing_to_do(demo_run):
 def test_a_new_item_reprocesses_nothing_earlier(demo_run, tmp_path):
     workdir = copy_run(demo_run, tmp_path / "run")
     shareable = workdir / "results/shareable/items"
-    before = tree_hashes(shareable)
+    before = tree_digest(shareable)
     new_file = workdir / "demo/fieldwork/P01/wave3/observation-2026-03-02.docx"
     new_file.parent.mkdir(parents=True)
     note = docx.Document()
@@ -172,7 +163,7 @@ def test_a_new_item_reprocesses_nothing_earlier(demo_run, tmp_path):
     assert not [j for j in jobs if "P02" in j[1]]
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-3000:]
-    after = tree_hashes(shareable)
+    after = tree_digest(shareable)
     assert {k: v for k, v in after.items() if k in before} == before
     assert "P01/P01-W3-OBS-01.txt" in after
 

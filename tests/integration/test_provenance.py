@@ -11,10 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from fieldcorpus.formats import TRANSCRIPT_FORMATS
 from fieldcorpus.leakcheck import file_text
+from fieldcorpus.manifest import RECORDING_KINDS
 from rocrate.rocrate import ROCrate
 
-from tests.conftest import copy_run, make_workdir, snakemake
+from tests.conftest import copy_run, make_workdir, snakemake, tree_digest
 
 pytestmark = pytest.mark.integration
 
@@ -30,12 +32,6 @@ def manifest_rows(workdir: Path) -> list[dict]:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def tree_hashes(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): sha256(p) for p in sorted(root.rglob("*")) if p.is_file()
-    }
 
 
 def audit(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -60,9 +56,9 @@ def test_every_item_has_a_lineage_record_in_both_zones(demo_run):
         assert record["item"]["kind"] == row["kind"] and record["item"]["wave"] == int(row["wave"])
         for relative, digest in record["shareable_outputs"].items():
             assert digest == sha256(shareable / relative)
+        formats = TRANSCRIPT_FORMATS if row["kind"] in RECORDING_KINDS else ("txt",)
         assert set(record["shareable_outputs"]) == {
-            f"items/{row['practice']}/{row['item_id']}.json",
-            f"items/{row['practice']}/{row['item_id']}.txt",
+            f"items/{row['practice']}/{row['item_id']}.{fmt}" for fmt in ("json", *formats)
         }
         for stage in record["stages"].values():
             zone, relative = stage["file"].split(":", 1)
@@ -84,7 +80,7 @@ def test_the_crate_lists_every_shareable_file_and_raw_inputs_by_checksum_only(de
     listed = {entity.id: entity["sha256"] for entity in crate.data_entities}
     on_disk = {
         relative: digest
-        for relative, digest in tree_hashes(shareable).items()
+        for relative, digest in tree_digest(shareable).items()
         if relative != "ro-crate-metadata.json"
     }
     assert listed == on_disk
@@ -206,7 +202,7 @@ def test_two_from_scratch_runs_produce_identical_shareable_trees(demo_run, tmp_p
         shutil.copy2(ledger, ledgers / ledger.name)
     result = snakemake(workdir, offline=True)
     assert result.returncode == 0, result.stderr[-3000:]
-    first, second = tree_hashes(demo_run / SHAREABLE), tree_hashes(workdir / SHAREABLE)
+    first, second = tree_digest(demo_run / SHAREABLE), tree_digest(workdir / SHAREABLE)
     crate = "ro-crate-metadata.json"
     assert {k: v for k, v in first.items() if k != crate} == {
         k: v for k, v in second.items() if k != crate

@@ -14,8 +14,8 @@ import docx
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_run, snakemake
-from tests.integration.test_demo_pipeline import manifest_rows, tree_hashes
+from tests.conftest import copy_run, shareable_digest, snakemake, tree_digest
+from tests.integration.test_demo_pipeline import manifest_rows
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +70,7 @@ def test_a_later_wave_never_changes_an_assigned_pseudonym(demo_run, tmp_path):
     ledger_path = workdir / "results/restricted/ledger/P01.tsv"
     before_ledger = read_tsv(ledger_path)
     items = workdir / "results/shareable/items"
-    before = tree_hashes(items)
+    before = tree_digest(items)
     new_file = workdir / "demo/fieldwork/P01/wave3/observation-2026-03-05.docx"
     new_file.parent.mkdir(parents=True)
     note = docx.Document()
@@ -87,7 +87,7 @@ def test_a_later_wave_never_changes_an_assigned_pseudonym(demo_run, tmp_path):
     after_ledger = read_tsv(ledger_path)
     assert after_ledger[: len(before_ledger)] == before_ledger
     assert len(after_ledger) > len(before_ledger)
-    assert {k: v for k, v in tree_hashes(items).items() if k in before} == before
+    assert {k: v for k, v in tree_digest(items).items() if k in before} == before
     text = (items / "P01/P01-W3-OBS-01.txt").read_text()
     assert "Okonkwo" not in text and "Mitchell" not in text and "Carter" not in text
     gp = {r["pseudonym"] for r in before_ledger if r["original"] == "Dr Mitchell"}
@@ -101,13 +101,13 @@ def test_a_later_wave_never_changes_an_assigned_pseudonym(demo_run, tmp_path):
 def test_deleting_shareable_and_rerunning_reproduces_identical_outputs(demo_run, tmp_path):
     workdir = copy_run(demo_run, tmp_path / "run")
     shareable = workdir / "results/shareable"
-    before = tree_hashes(shareable)
-    ledgers = tree_hashes(workdir / "results/restricted/ledger")
+    before = shareable_digest(shareable)
+    ledgers = tree_digest(workdir / "results/restricted/ledger")
     shutil.rmtree(shareable)
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert tree_hashes(shareable) == before
-    assert tree_hashes(workdir / "results/restricted/ledger") == ledgers
+    assert shareable_digest(shareable) == before
+    assert tree_digest(workdir / "results/restricted/ledger") == ledgers
 
 
 def test_the_run_fails_on_names_planted_in_containers_without_printing_them(demo_run, tmp_path):

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, make_workdir
-from tests.integration.test_demo_pipeline import planned_jobs, tree_hashes
+from tests.conftest import REPO, make_workdir, shareable_digest
+from tests.integration.test_demo_pipeline import planned_jobs
 
 pytestmark = pytest.mark.integration
 
@@ -216,7 +216,7 @@ def sacct_jobs(cluster: dict, job_ids: set[str]) -> dict[str, tuple[str, str, st
 
 
 def test_the_demo_through_the_slurm_profile_equals_a_local_run(slurm_cluster, demo_run, tmp_path):
-    local = tree_hashes(demo_run / "results" / "shareable")
+    local = shareable_digest(demo_run / "results" / "shareable")
     assert local, "the local run produced no shareable outputs"
     workdir = make_workdir(tmp_path / "run")
     profile = cluster_profile(tmp_path / "profile", slurm_cluster)
@@ -246,4 +246,4 @@ def test_the_demo_through_the_slurm_profile_equals_a_local_run(slurm_cluster, de
         assert partition == slurm_cluster["SLURM_PARTITION"], job_id
 
     # The same shareable outputs as the local demo run, byte for byte.
-    assert tree_hashes(workdir / "results" / "shareable") == local
+    assert shareable_digest(workdir / "results" / "shareable") == local
