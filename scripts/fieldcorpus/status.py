@@ -14,8 +14,9 @@ from .manifest import Manifest
 from .workspace import Workspace
 
 STATUS_COLUMNS = ("practice", "wave", "items", "done", "failed", "running", "waiting",
-                  "review_open", "leak_check", "failures")  # fmt: skip
+                  "review_open", "leak_check", "failures", "in_progress")  # fmt: skip
 _ERROR_LINE = re.compile(r"^fieldcorpus: item ([A-Za-z0-9_-]+): (.*)$")
+_PROGRESS_LINE = re.compile(r"item [A-Za-z0-9_-]+: (\d+% of the audio|\d+ s of audio) done")
 
 
 @dataclass
@@ -30,9 +31,14 @@ class WaveStatus:
     review_open: int = 0
     leak_check: str = "not run"
     failures: list[str] = field(default_factory=list)
+    in_progress: list[str] = field(default_factory=list)
 
     def as_row(self) -> dict:
-        return {**self.__dict__, "failures": "; ".join(self.failures)}
+        return {
+            **self.__dict__,
+            "failures": "; ".join(self.failures),
+            "in_progress": "; ".join(self.in_progress),
+        }
 
 
 def item_failures(logs: Path) -> dict[str, tuple[float, str]]:
@@ -68,6 +74,20 @@ def running_outputs(root: Path) -> set[str]:
         except (ValueError, UnicodeDecodeError):
             continue
     return outputs
+
+
+def transcription_progress(logs: Path, practice: str, item_id: str) -> str | None:
+    """The last progress line of a recording's transcription log, e.g. '42% of the audio'."""
+    log = logs / "transcribe_recording" / practice / f"{item_id}.log"
+    if not log.is_file():
+        return None
+    latest = None
+    with open(log, encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            found = _PROGRESS_LINE.search(line)
+            if found:
+                latest = found.group(1)
+    return latest
 
 
 def open_reviews(restricted: Path) -> dict[str, int]:
@@ -106,6 +126,10 @@ def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]
         newer_failure = failure and (not output.exists() or failure[0] >= output.stat().st_mtime)
         if any(f"/{item.item_id}." in path for path in running):
             row.running += 1
+            progress = transcription_progress(workspace.logs, item.practice, item.item_id)
+            row.in_progress.append(
+                f"{item.item_id}: transcribing, {progress} done" if progress else item.item_id
+            )
         elif newer_failure:
             row.failed += 1
             row.failures.append(f"{item.item_id}: {failure[1]}")
@@ -140,6 +164,9 @@ def status_table(rows: list[WaveStatus], colour: bool) -> str:
             f"{paint(f'{row.review_open:>6}', '33', row.review_open > 0)}  "
             f"{paint(row.leak_check, '31', row.leak_check == 'FAILED')}"
         )
+    in_progress = [line for row in rows for line in row.in_progress]
+    if in_progress:
+        lines += ["", "running now:", *(f"  {line}" for line in in_progress)]
     failures = [line for row in rows for line in row.failures]
     if failures:
         lines += ["", "failed items:", *(f"  {line}" for line in failures)]

@@ -41,6 +41,11 @@ def test_status_counts_done_failed_running_waiting_and_reviews(workspace):
         f"results/restricted/transcripts/P01/{running.item_id}.json".encode()
     ).decode()
     touch(workspace.root / ".snakemake" / "incomplete" / marker)
+    touch(
+        workspace.logs / "transcribe_recording" / "P01" / f"{running.item_id}.log",
+        f"INFO item {running.item_id}: 12% of the audio done\n"
+        f"INFO item {running.item_id}: 47% of the audio done\n",
+    )
     touch(workspace.root / ".snakemake" / "locks" / "0.input.lock")
     touch(
         workspace.restricted / "review" / "P01.tsv",
@@ -53,11 +58,13 @@ def test_status_counts_done_failed_running_waiting_and_reviews(workspace):
     assert wave.waiting == len(p01_wave1) - 3
     assert wave.review_open == 2 and wave.leak_check == "passed"
     assert wave.failures == [f"{failed.item_id}: PDF is encrypted: supply an unlocked copy"]
+    assert wave.in_progress == [f"{running.item_id}: transcribing, 47% of the audio done"]
     assert rows[("P02", 2)].waiting == rows[("P02", 2)].items
     tsv = status_tsv(list(rows.values())).splitlines()
     assert tsv[0].split("\t")[:4] == ["practice", "wave", "items", "done"]
     plain = status_table(list(rows.values()), colour=False)
     assert "\033[" not in plain and "failed items:" in plain
+    assert f"running now:\n  {running.item_id}: transcribing, 47% of the audio done" in plain
     assert "\033[31m" in status_table(list(rows.values()), colour=True)
 
 
