@@ -296,6 +296,7 @@ def crate_inputs(wildcards):
         ],
         "lineage": all_item_lineage(),
         "manifest": config["manifest"],
+        "register": config["register"],
     }
     report_path = shareable_report()
     if report_path and os.path.isfile(report_path):

@@ -52,6 +52,7 @@ rule ro_crate:
         settings=crate_settings,
         crate=config["provenance"],
         snakemake_version=SNAKEMAKE_VERSION,
+        ledgers=all_ledgers,
     script:
         "../scripts/ro_crate.py"
 

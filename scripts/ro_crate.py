@@ -13,5 +13,7 @@ run_rule(
     settings=dict(snakemake.params.settings),
     snakemake_version=snakemake.params.snakemake_version,
     crate_settings=dict(snakemake.params.crate),
+    ledgers=list(snakemake.params.ledgers),
+    register=snakemake.input.register,
     output=snakemake.output.crate,
 )

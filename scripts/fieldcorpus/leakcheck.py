@@ -300,6 +300,25 @@ def shown_path(relative: Path, where: str | None) -> str:
     )
 
 
+# Written after the tree check (the report itself, and the crate that lists the report): each is
+# checked by the job that writes it, so the report is the same whether or not an earlier run
+# left them behind.
+CHECKED_WHEN_WRITTEN = ("leak-check.tsv", "ro-crate-metadata.json")
+
+
+def raise_if_document_leaks(
+    relative: str, data: bytes, ledgers: dict[str, Ledger], register: list[RegisterEntry]
+) -> None:
+    """Fail before a shareable file is published when it holds any ledger or register string."""
+    if _found(Needles(ledgers, register).pattern(None), content_text(relative, data)):
+        raise LeakError(
+            None,
+            f"leak check failed: a ledger or register string was found in {relative}",
+            "check the register, allow-list and review queue, then rerun; the string is not "
+            "printed here",
+        )
+
+
 def check_tree(
     shareable_dir: str | Path,
     ledgers: dict[str, Ledger],
@@ -314,7 +333,7 @@ def check_tree(
         relative = path.relative_to(root)
         if relative.name.startswith(".") and relative.name.endswith(".partial"):
             continue
-        if relative.as_posix() == "leak-check.tsv":
+        if relative.as_posix() in CHECKED_WHEN_WRITTEN:
             continue
         where = file_leaks(path, relative, needles)
         rows.append(

@@ -280,12 +280,16 @@ def crate_job(
     settings: dict,
     snakemake_version: str,
     crate_settings: dict,
+    ledgers: list[str],
+    register: str,
     output: str,
 ) -> None:
     import platform
 
-    from .crate import build_crate, write_crate
-    from .files import sha256_file
+    from .crate import build_crate
+    from .files import dump_json, sha256_file
+    from .leakcheck import raise_if_document_leaks
+    from .ledger import Ledger
     from .provenance import pipeline_version, public_value
     from .runrecord import latest_run, utc_now
 
@@ -304,7 +308,14 @@ def crate_job(
         name=crate_settings.get("name", ""),
         license_id=crate_settings.get("license", ""),
     )
-    write_crate(output, metadata)
+    text = dump_json(metadata)
+    raise_if_document_leaks(
+        Path(output).name,
+        text.encode("utf-8"),
+        {Path(p).name.split(".")[0]: Ledger.read(p) for p in ledgers},
+        load_register(register),
+    )
+    atomic_write_text(output, text, SHAREABLE_FILE_MODE)
     log.info("RO-Crate lists %d shareable files", len(files) + bool(report))
 
 

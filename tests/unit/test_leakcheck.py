@@ -1,11 +1,12 @@
 import io
+import json
 import zipfile
 
 import docx
 import pandas as pd
 import pytest
 from fieldcorpus.errors import LeakError
-from fieldcorpus.leakcheck import check_tree, raise_on_leaks
+from fieldcorpus.leakcheck import check_tree, raise_if_document_leaks, raise_on_leaks
 from fieldcorpus.ledger import Ledger
 from fieldcorpus.manifest import RegisterEntry
 
@@ -167,3 +168,14 @@ def test_a_name_in_image_metadata_is_a_leak(shareable):
     info.add_text("Comment", "Tom Hargreaves")
     Image.new("RGB", (4, 4), "white").save(shareable / "items/P01/P01-W1-INT-01.png", pnginfo=info)
     assert leaked(scan(shareable)) == {("items/P01/P01-W1-INT-01.png", "P01-W1-INT-01")}
+
+
+def test_the_crate_is_checked_when_written_not_by_the_tree_scan(shareable):
+    crate = json.dumps({"@graph": [{"@id": "./", "description": "Data from Dr Mitchell"}]})
+    (shareable / "ro-crate-metadata.json").write_text(crate)
+    assert [r["file"] for r in scan(shareable)] == ["items/P01/P01-W1-INT-01.txt"]
+    with pytest.raises(LeakError) as caught:
+        raise_if_document_leaks("ro-crate-metadata.json", crate.encode(), {"P01": LEDGER}, REGISTER)
+    assert "ro-crate-metadata.json" in str(caught.value) and "Mitchell" not in str(caught.value)
+    clean = json.dumps({"@graph": [{"@id": "./", "description": "[GP 1]"}]}).encode()
+    raise_if_document_leaks("ro-crate-metadata.json", clean, {"P01": LEDGER}, REGISTER)
