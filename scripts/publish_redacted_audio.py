@@ -1,0 +1,17 @@
+from fieldcorpus.rulescript import run_rule
+from fieldcorpus.stages import publish_audio_job
+
+run_rule(
+    snakemake,
+    publish_audio_job,
+    audio=snakemake.input.audio,
+    spans=snakemake.input.spans,
+    ledger=snakemake.params.ledger,
+    register=snakemake.input.register,
+    item=snakemake.params.item,
+    settings=dict(snakemake.params.settings),
+    threads=snakemake.threads,
+    output_audio=snakemake.output.audio,
+    output_check=snakemake.output.check,
+    redaction_log=snakemake.params.redaction_log,
+)
