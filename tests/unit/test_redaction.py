@@ -217,3 +217,26 @@ def test_the_check_hears_ledger_originals_and_register_aliases_of_the_practice_o
     assert heard_names(units, pattern) == [(0.0, 2.0)]
     units[1]["text"] = "I see Dr. Mitchell on Tuesdays."
     assert heard_names(units, pattern) == [(0.0, 2.0), (2.0, 4.0)]
+
+
+@pytest.mark.parametrize("fmt", ["flac", "wav"])
+def test_the_leak_check_reads_audio_tags(tmp_path, fmt):
+    from fieldcorpus.leakcheck import content_text
+
+    samples = demo_recording().samples[:16000]
+    tagged = tmp_path / f"tagged.{fmt}"
+    with soundfile.SoundFile(tagged, "w", 16000, 1, "PCM_16", format=fmt.upper()) as handle:
+        handle.title = "Interview Sarah Mitchell"
+        handle.write(samples)
+    assert "Interview Sarah Mitchell" in content_text(tagged.name, tagged.read_bytes())
+    clean = write_recording(tmp_path / f"clean.{fmt}", Recording(samples, 16000), 0o644)
+    assert "Sarah" not in content_text(clean.name, clean.read_bytes())
+
+
+def test_the_leak_check_reads_id3_tags():
+    from fieldcorpus.leakcheck import content_text
+
+    title = "Interview Sarah Mitchell".encode("utf-16")
+    frame = b"TIT2" + (len(title) + 1).to_bytes(4, "big") + b"\x00\x00\x01" + title
+    tag = b"ID3\x03\x00\x00" + bytes([0, 0, len(frame) >> 7, len(frame) & 0x7F]) + frame
+    assert "Sarah Mitchell" in content_text("a.mp3", tag + b"\xff\xfb" + bytes(4000))
