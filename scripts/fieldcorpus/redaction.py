@@ -34,6 +34,8 @@ FORMATS = {"flac": "FLAC", "wav": "WAV"}
 REPLACEMENTS = ("tone", "silence")
 # Without a word timing for a pseudonymised stretch of text, its whole unit goes (fail closed).
 UNIT_FALLBACK = "unit"
+# Seconds a replaced word's span may reach into the silence towards its neighbouring words.
+NEIGHBOUR_REACH = 0.5
 SPAN_COLUMNS = ("item_id", "unit_id", "start", "end", "reason", "timing")
 REDACTION_LOG_COLUMNS = (*SPAN_COLUMNS, "check")
 
@@ -93,7 +95,8 @@ def word_offsets(text: str, words: list[dict]) -> list[tuple[int, int] | None]:
 
 def redaction_spans(units: list[dict], log_rows: list[dict], padding: float) -> list[Span]:
     """Time spans to bleep: each anonymisation-log replacement, through the words whose characters
-    it overlaps, widened by `padding` seconds; overlapping spans merge (reasons joined)."""
+    it overlaps (reaching towards their neighbours, see `_reach`), widened by `padding` seconds;
+    overlapping spans merge (reasons joined)."""
     by_id = {unit["id"]: unit for unit in units}
     offsets = {
         unit["id"]: word_offsets(unit.get("text", ""), unit.get("words") or []) for unit in units
@@ -104,17 +107,15 @@ def redaction_spans(units: list[dict], log_rows: list[dict], padding: float) -> 
         if unit is None or unit.get("start") is None:
             continue
         first, last = int(row["start"]), int(row["end"])
-        times = [
-            (float(word["start"]), float(word["end"]))
-            for word, where in zip(unit.get("words") or [], offsets[unit["id"]], strict=True)
-            if where is not None
-            and where[0] < last
-            and where[1] > first
-            and word.get("start") is not None
-            and word.get("end") is not None
+        timed = _timed_words(unit)
+        hit = [
+            index
+            for index, (word, where) in enumerate(zip(timed, offsets[unit["id"]], strict=True))
+            if word is not None and where is not None and where[0] < last and where[1] > first
         ]
-        if times:
-            start, end, timing = min(t[0] for t in times), max(t[1] for t in times), "word"
+        if hit:
+            start, end = _reach(unit, timed, hit[0], hit[-1])
+            timing = "word"
         else:
             start, end, timing = float(unit["start"]), float(unit["end"]), UNIT_FALLBACK
         raw.append(
@@ -135,6 +136,29 @@ def redaction_spans(units: list[dict], log_rows: list[dict], padding: float) -> 
         else:
             merged.append(span)
     return merged
+
+
+def _timed_words(unit: dict) -> list[tuple[float, float] | None]:
+    return [
+        (float(w["start"]), float(w["end"]))
+        if w.get("start") is not None and w.get("end") is not None
+        else None
+        for w in unit.get("words") or []
+    ]
+
+
+def _reach(
+    unit: dict, timed: list[tuple[float, float] | None], first: int, last: int
+) -> tuple[float, float]:
+    """From the first to the last replaced word, reaching into the gaps to the neighbouring
+    words (or the unit's edges), at most NEIGHBOUR_REACH beyond the word's own timing: Whisper's
+    word timings can be short, even zero-length, while the word is heard in the gap."""
+    start, end = timed[first][0], timed[last][1]
+    before = next((t[1] for t in reversed(timed[:first]) if t is not None), unit["start"])
+    after = next((t[0] for t in timed[last + 1 :] if t is not None), unit["end"])
+    start = min(start, max(float(before), start - NEIGHBOUR_REACH))
+    end = max(end, min(float(after), end + NEIGHBOUR_REACH))
+    return start, end
 
 
 @dataclass

@@ -91,8 +91,25 @@ def test_overlapping_spans_merge_and_keep_both_reasons():
     spans = redaction_spans([UNIT], rows, padding=0.1)
     assert [(round(s.start, 3), round(s.end, 3), s.reason) for s in spans] == [
         (1.1, 2.0, "[GP 1];[Person 2]"),
-        (3.0, 3.7, "[GP 1]"),
+        (3.0, 4.1, "[GP 1]"),  # the last word reaches to its unit's end
     ]
+
+
+def test_a_word_with_a_zero_length_timing_reaches_into_the_gaps_around_it():
+    # Whisper gave "Mark," no duration; the name is heard somewhere between its neighbours.
+    words = [
+        {"word": "again.", "start": 1.62, "end": 2.1},
+        {"word": "Mark,", "start": 2.54, "end": 2.54},
+        {"word": "could", "start": 2.76, "end": 2.94},
+        {"word": "you", "start": 2.94, "end": 3.1},
+    ]
+    unit = {"id": "u1", "text": "again. Mark, could you", "start": 1.62, "end": 3.1, "words": words}
+    (span,) = redaction_spans([unit], [log_row("u1", 7, 11, "[Practice manager 1]")], 0.15)
+    assert (round(span.start, 3), round(span.end, 3)) == (1.95, 2.91)
+    # A long pause is not swallowed whole: at most half a second beyond the word.
+    words[0]["end"], words[2]["start"] = 0.5, 6.0
+    (span,) = redaction_spans([unit], [log_row("u1", 7, 11, "[Practice manager 1]")], 0.0)
+    assert (round(span.start, 3), round(span.end, 3)) == (2.04, 3.04)
 
 
 def test_a_stretch_without_word_timings_takes_its_whole_unit():
