@@ -30,6 +30,7 @@ rule publish_redacted_audio:
     input:
         audio=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
         spans=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.spans.tsv",
+        transcript=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
         ledger_state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
         register=config["register"],
     output:
@@ -50,5 +51,6 @@ rule publish_redacted_audio:
         ledger=practice_ledger,
         redaction_log=redaction_log_path,
         settings=config["transcription"],
+        audio_settings=AUDIO,
     script:
         "../scripts/publish_redacted_audio.py"

@@ -18,8 +18,10 @@ import csv
 import io
 import logging
 import os
+import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,20 +103,32 @@ def redaction_spans(units: list[dict], log_rows: list[dict], padding: float) -> 
     offsets = {
         unit["id"]: word_offsets(unit.get("text", ""), unit.get("words") or []) for unit in units
     }
+    # The nearest timed word before and after each unit: a unit's first word may start before
+    # the unit's own (segment) start, so its reach goes to the words of the units around it.
+    timed_units = {unit["id"]: _timed_words(unit) for unit in units}
+    before_unit, after_unit, last_end = {}, {}, 0.0
+    for unit in units:
+        before_unit[unit["id"]] = last_end
+        last_end = next((t[1] for t in reversed(timed_units[unit["id"]]) if t), last_end)
+    next_start = float("inf")
+    for unit in reversed(units):
+        after_unit[unit["id"]] = next_start
+        next_start = next((t[0] for t in timed_units[unit["id"]] if t), next_start)
     raw: list[Span] = []
     for row in log_rows:
         unit = by_id.get(row["unit_id"])
         if unit is None or unit.get("start") is None:
             continue
         first, last = int(row["start"]), int(row["end"])
-        timed = _timed_words(unit)
+        timed = timed_units[unit["id"]]
         hit = [
             index
             for index, (word, where) in enumerate(zip(timed, offsets[unit["id"]], strict=True))
             if word is not None and where is not None and where[0] < last and where[1] > first
         ]
         if hit:
-            start, end = _reach(unit, timed, hit[0], hit[-1])
+            edges = (before_unit[unit["id"]], after_unit[unit["id"]])
+            start, end = _reach(edges, timed, hit[0], hit[-1])
             timing = "word"
         else:
             start, end, timing = float(unit["start"]), float(unit["end"]), UNIT_FALLBACK
@@ -148,14 +162,15 @@ def _timed_words(unit: dict) -> list[tuple[float, float] | None]:
 
 
 def _reach(
-    unit: dict, timed: list[tuple[float, float] | None], first: int, last: int
+    edges: tuple[float, float], timed: list[tuple[float, float] | None], first: int, last: int
 ) -> tuple[float, float]:
     """From the first to the last replaced word, reaching into the gaps to the neighbouring
-    words (or the unit's edges), at most NEIGHBOUR_REACH beyond the word's own timing: Whisper's
-    word timings can be short, even zero-length, while the word is heard in the gap."""
+    words (in the units around, at the unit's edges), at most NEIGHBOUR_REACH beyond the word's
+    own timing: Whisper's word timings can be short, even zero-length, while the word is heard
+    in the gap."""
     start, end = timed[first][0], timed[last][1]
-    before = next((t[1] for t in reversed(timed[:first]) if t is not None), unit["start"])
-    after = next((t[0] for t in timed[last + 1 :] if t is not None), unit["end"])
+    before = next((t[1] for t in reversed(timed[:first]) if t is not None), edges[0])
+    after = next((t[0] for t in timed[last + 1 :] if t is not None), edges[1])
     start = min(start, max(float(before), start - NEIGHBOUR_REACH))
     end = max(end, min(float(after), end + NEIGHBOUR_REACH))
     return start, end
@@ -362,18 +377,61 @@ def practice_needles(practice: str, ledger, register: list):
 
 
 def closed_loop_transcript(
-    audio: str | os.PathLike, item_id: str, settings: dict, threads: int = 1
+    audio: str | os.PathLike, item_id: str, settings: dict, threads: int = 1, vad: bool = True
 ) -> dict:
-    """The redacted copy transcribed again with the configured engine (speaker turns are not
-    needed to hear a name, so diarization is off)."""
+    """The redacted copy transcribed again with the configured engine and model. Speaker turns
+    are not needed to hear a name, so diarization is off; with `vad` only what Silero VAD takes
+    for speech is decoded: on a bleep Whisper tends to hallucinate and lose the speech after it."""
     from .transcription import transcribe_recording
 
-    return transcribe_recording(
-        audio, item_id, {**settings, "diarization": False}, threads, settings.get("models_dir")
-    )
+    check = {**settings, "diarization": False, "vad_filter": bool(vad)}
+    return transcribe_recording(audio, item_id, check, threads, settings.get("models_dir"))
 
 
-def check_failure(item_id: str, hits: list[tuple[float, float]]) -> FieldcorpusError:
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.casefold().replace("'", ""))
+
+
+def coverage(original_units: list[dict], spans: list[Span], heard_units: list[dict]) -> float:
+    """Share of the original words outside the redacted spans that are heard again (as a bag of
+    words, so a hallucinated loop adds nothing): a check that heard little of the copy (Whisper
+    lost its way after a bleep) cannot vouch for it."""
+    expected: Counter[str] = Counter()
+    for unit in original_units:
+        for word in unit.get("words") or []:
+            if word.get("start") is None or word.get("end") is None:
+                continue
+            middle = (float(word["start"]) + float(word["end"])) / 2
+            if not any(span.start <= middle <= span.end for span in spans):
+                expected.update(_tokens(str(word.get("word", ""))))
+    if not expected:
+        return 1.0
+    heard = Counter(t for unit in heard_units for t in _tokens(unit.get("text", "")))
+    return sum((expected & heard).values()) / sum(expected.values())
+
+
+def check_result(hits: list[tuple[float, float]], heard: float, min_coverage: float) -> str:
+    """'pass', or 'fail' with why (no string found is ever named)."""
+    if hits:
+        return f"fail: a name heard in {len(hits)} passage(s)"
+    if heard < min_coverage:
+        return f"fail: only {heard:.0%} of the words outside the spans heard again"
+    return "pass"
+
+
+def check_failure(
+    item_id: str, hits: list[tuple[float, float]], heard: float, min_coverage: float
+) -> FieldcorpusError:
+    if not hits:
+        return FieldcorpusError(
+            item_id,
+            f"closed-loop check failed: the redacted audio, transcribed again, gave only "
+            f"{heard:.0%} of the words outside the redacted spans (audio.check_min_coverage: "
+            f"{min_coverage:.0%}), too little to show no name is heard; the copy was not placed "
+            f"in shareable/",
+            "try audio.replacement: silence, a larger transcription model, or leave this item "
+            "out with audio.items",
+        )
     where = ", ".join(f"{start:.1f}-{end:.1f} s" for start, end in hits[:10])
     return FieldcorpusError(
         item_id,

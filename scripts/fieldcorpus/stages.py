@@ -379,21 +379,26 @@ def redact_audio_job(
 def publish_audio_job(
     audio: str,
     spans: str,
+    transcript: str,
     ledger: str,
     register: str,
     item: dict,
     settings: dict,
+    audio_settings: dict,
     threads: int,
     output_audio: str,
     output_check: str,
     redaction_log: str,
 ) -> None:
     """The closed-loop check: transcribe the redacted copy again, search it for every ledger and
-    register string of the practice, and publish the copy only when none is heard."""
+    register string of the practice, and publish the copy only when none is heard and enough of
+    its words were heard again to tell."""
     from .ledger import Ledger
     from .redaction import (
         check_failure,
+        check_result,
         closed_loop_transcript,
+        coverage,
         heard_names,
         practice_needles,
         publish,
@@ -403,25 +408,29 @@ def publish_audio_job(
 
     record = Item(**item)
     item_settings = {**settings, "language": settings.get("language") or record.language}
-    transcript = closed_loop_transcript(audio, record.item_id, item_settings, threads)
-    units = [{k: unit[k] for k in ("id", "text", "start", "end")} for unit in transcript["units"]]
+    heard = closed_loop_transcript(
+        audio, record.item_id, item_settings, threads, bool(audio_settings.get("check_vad", True))
+    )
+    units = [{k: unit[k] for k in ("id", "text", "start", "end")} for unit in heard["units"]]
     write_restricted_json(output_check, {"item": record.public_metadata(), "units": units})
     pattern = practice_needles(record.practice, Ledger.read(ledger), load_register(register))
     hits = heard_names(units, pattern)
-    result = "fail" if hits else "pass"
+    redacted = spans_from_tsv(spans)
+    share = coverage(read_json(transcript)["units"], redacted, units)
+    minimum = float(audio_settings.get("check_min_coverage", 0.8))
+    result = check_result(hits, share, minimum)
     # The redaction log is a param, not an output, so that a failed check keeps its record.
     atomic_write_text(
-        redaction_log,
-        spans_to_tsv(record.item_id, spans_from_tsv(spans), result),
-        RESTRICTED_FILE_MODE,
+        redaction_log, spans_to_tsv(record.item_id, redacted, result), RESTRICTED_FILE_MODE
     )
     log.info(
-        "item %s: closed-loop check %s (%d units heard, %d with a name)",
+        "item %s: closed-loop check %s (%d units heard, %d with a name, %.0f%% of the words)",
         record.item_id,
         result,
         len(units),
         len(hits),
+        100 * share,
     )
-    if hits:
-        raise check_failure(record.item_id, hits)
+    if result != "pass":
+        raise check_failure(record.item_id, hits, share, minimum)
     publish(audio, output_audio, SHAREABLE_FILE_MODE)

@@ -12,6 +12,8 @@ from fieldcorpus.manifest import RegisterEntry
 from fieldcorpus.redaction import (
     Recording,
     Span,
+    check_result,
+    coverage,
     heard_names,
     pitch_shift,
     practice_needles,
@@ -91,7 +93,7 @@ def test_overlapping_spans_merge_and_keep_both_reasons():
     spans = redaction_spans([UNIT], rows, padding=0.1)
     assert [(round(s.start, 3), round(s.end, 3), s.reason) for s in spans] == [
         (1.1, 2.0, "[GP 1];[Person 2]"),
-        (3.0, 4.1, "[GP 1]"),  # the last word reaches to its unit's end
+        (3.0, 4.2, "[GP 1]"),  # the recording's last word reaches half a second on
     ]
 
 
@@ -116,6 +118,32 @@ def test_a_stretch_without_word_timings_takes_its_whole_unit():
     unit = {**UNIT, "words": []}
     spans = redaction_spans([unit], [log_row("u00001", 4, 21, "[GP 1]")], padding=0.15)
     assert spans == [Span(0.85, 4.15, "[GP 1]", "u00001", "unit")]
+
+
+def test_a_units_first_word_reaches_back_to_the_unit_before():
+    # "James" got a zero-length timing at its unit's start, but was heard before it.
+    before = {
+        "id": "u1",
+        "text": "templates?",
+        "start": 47.0,
+        "end": 49.6,
+        "words": [{"word": "templates?", "start": 48.9, "end": 49.6}],
+    }
+    unit = {
+        "id": "u2",
+        "text": "James Turner, our practice manager.",
+        "start": 50.0,
+        "end": 51.7,
+        "words": [
+            {"word": "James", "start": 50.0, "end": 50.0},
+            {"word": "Turner,", "start": 50.0, "end": 50.38},
+            {"word": "our", "start": 50.72, "end": 50.92},
+            {"word": "practice", "start": 50.92, "end": 51.28},
+            {"word": "manager.", "start": 51.28, "end": 51.7},
+        ],
+    }
+    (span,) = redaction_spans([before, unit], [log_row("u2", 0, 12, "[Practice manager 1]")], 0)
+    assert (round(span.start, 3), round(span.end, 3)) == (49.6, 50.72)
 
 
 def test_span_log_round_trips_and_carries_the_check_result(tmp_path):
@@ -257,3 +285,16 @@ def test_the_leak_check_reads_id3_tags():
     frame = b"TIT2" + (len(title) + 1).to_bytes(4, "big") + b"\x00\x00\x01" + title
     tag = b"ID3\x03\x00\x00" + bytes([0, 0, len(frame) >> 7, len(frame) & 0x7F]) + frame
     assert "Sarah Mitchell" in content_text("a.mp3", tag + b"\xff\xfb" + bytes(4000))
+
+
+def test_a_check_that_heard_too_little_of_the_copy_cannot_pass():
+    spans = [Span(1.05, 2.55, "[GP 1]", "u00001", "word")]
+    # Outside the span: I'm, the, asthma, lead. (4 words); Dr Sarah Mitchell are bleeped.
+    heard = [{"text": "I'm [bleep], the asthma lead."}]
+    assert coverage([UNIT], spans, heard) == 1.0
+    assert coverage([UNIT], spans, [{"text": "the asthma"}]) == 0.5
+    assert coverage([UNIT], spans, []) == 0.0
+    assert coverage([], spans, []) == 1.0
+    assert check_result([], 1.0, 0.8) == "pass"
+    assert check_result([], 0.5, 0.8) == "fail: only 50% of the words outside the spans heard again"
+    assert check_result([(0.0, 2.0)], 1.0, 0.8) == "fail: a name heard in 1 passage(s)"
