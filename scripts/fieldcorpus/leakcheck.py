@@ -276,16 +276,19 @@ class Needles:
                     self._global.add(row["original"])
         self._patterns: dict[str | None, PrefilteredSearch] = {}
 
+    def strings(self, practice: str | None) -> tuple[set[str], set[str]]:
+        """(strings matched in any case, strings matched only capitalised) for one practice's
+        files (None: files of no known practice)."""
+        if practice is None:
+            local = set().union(*self._local.values()) if self._local else set()
+        else:
+            local = self._local.get(practice, set())
+        strings = self._global | local
+        return strings - self._capitalised, strings & self._capitalised
+
     def pattern(self, practice: str | None) -> re.Pattern | None:
         if practice not in self._patterns:
-            if practice is None:
-                local = set().union(*self._local.values()) if self._local else set()
-            else:
-                local = self._local.get(practice, set())
-            strings = self._global | local
-            self._patterns[practice] = PrefilteredSearch(
-                strings - self._capitalised, strings & self._capitalised
-            )
+            self._patterns[practice] = PrefilteredSearch(*self.strings(practice))
         return self._patterns[practice]
 
 

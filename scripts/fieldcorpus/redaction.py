@@ -369,11 +369,23 @@ def heard_names(units: list[dict], pattern) -> list[tuple[float, float]]:
 
 
 def practice_needles(practice: str, ledger, register: list):
-    """The leak check's search for one practice: its ledger originals and register strings."""
-    from .leakcheck import Needles
+    """The leak check's search for one practice (its ledger originals and register strings), and
+    stricter: every single word of a registered person's name ('Turner' of 'James Turner') when
+    heard capitalised, as a partly redacted name leaves one."""
+    from .aliases import name_tokens
+    from .leakcheck import Needles, PrefilteredSearch
 
     own = [entry for entry in register if entry.practice == practice]
-    return Needles({practice: ledger}, own).pattern(practice)
+    plain, capitalised = Needles({practice: ledger}, own).strings(practice)
+    words = {
+        word
+        for entry in own
+        if entry.entity_type == "person"
+        for string in entry.strings
+        for word in name_tokens(string)
+        if len(word) > 2 and word.isalpha()
+    }
+    return PrefilteredSearch(plain - words, capitalised | words)
 
 
 def closed_loop_transcript(

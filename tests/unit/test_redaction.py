@@ -262,6 +262,11 @@ def test_the_check_hears_ledger_originals_and_register_aliases_of_the_practice_o
     assert heard_names(units, pattern) == [(0.0, 2.0)]
     units[1]["text"] = "I see Dr. Mitchell on Tuesdays."
     assert heard_names(units, pattern) == [(0.0, 2.0), (2.0, 4.0)]
+    # A single word of a registered name counts when capitalised (half a name left audible).
+    units[1]["text"] = "Sarah is away."
+    assert heard_names(units, pattern) == [(0.0, 2.0), (2.0, 4.0)]
+    units[1]["text"] = "I see a mitchell on Tuesdays."
+    assert heard_names(units, pattern) == [(0.0, 2.0)]
 
 
 @pytest.mark.parametrize("fmt", ["flac", "wav"])
