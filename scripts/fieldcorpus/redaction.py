@@ -149,7 +149,8 @@ def redaction_spans(units: list[dict], log_rows: list[dict], padding: float) -> 
             )
         else:
             merged.append(span)
-    return merged
+    # Milliseconds, as the redaction log writes them: the log says exactly which samples changed.
+    return [Span(round(s.start, 3), round(s.end, 3), s.reason, s.unit_id, s.timing) for s in merged]
 
 
 def _timed_words(unit: dict) -> list[tuple[float, float] | None]:
