@@ -9,8 +9,9 @@ voice; it changes every sample, so sample equality outside the spans then no lon
 
 The closed-loop check transcribes the redacted copy again with the configured engine and searches
 its text for every ledger original and register name or alias of the practice, with the leak
-check's matching. Any hit fails the item; the copy reaches shareable/ only after it passed.
-"""
+check's matching (plus single capitalised words of registered names). Any hit fails the item, and
+so does a check that heard too few of the copy's words to vouch for it; the copy reaches
+shareable/ only after it passed."""
 
 from __future__ import annotations
 
