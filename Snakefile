@@ -17,6 +17,7 @@ include: "rules/inventory.smk"
 include: "rules/transcribe.smk"
 include: "rules/extract.smk"
 include: "rules/pseudonymise.smk"
+include: "rules/audio.smk"
 include: "rules/corpus.smk"
 include: "rules/provenance.smk"
 

@@ -21,6 +21,7 @@ from fieldcorpus.provenance import (
     stage_settings,
 )
 from fieldcorpus.models import check_models_cached
+from fieldcorpus.redaction import audio_extension, share_mode, unknown_items
 
 # Every directory Snakemake creates for an output or a log is private until proven shareable.
 os.umask(0o077)
@@ -34,6 +35,13 @@ try:
 except FieldcorpusError as error:
     raise WorkflowError(f"fieldcorpus: {error}") from None
 ITEMS_BY_PRACTICE = MANIFEST.by_practice()
+AUDIO = config.get("audio") or {}
+AUDIO_EXT = audio_extension(AUDIO)
+if unknown_items(AUDIO, MANIFEST.items):
+    raise WorkflowError(
+        "fieldcorpus: config audio.items names item(s) not in the manifest: "
+        + ", ".join(unknown_items(AUDIO, MANIFEST.items))
+    )
 link_raw_items(MANIFEST, config["fieldwork_dir"], RESTRICTED)
 # Read by the report's landing page (report/workflow.rst); never by a rule.
 config[REPORT_FACTS_KEY] = report_facts(config)
@@ -143,6 +151,36 @@ def all_shareable_items(wildcards=None):
     ]
 
 
+def shares_audio(item):
+    try:
+        return item.is_recording and share_mode(AUDIO, item.item_id) == "redacted"
+    except FieldcorpusError as error:
+        raise WorkflowError(f"fieldcorpus: {error}") from None
+
+
+def shareable_audio_paths(items):
+    """Redacted copies of these items' recordings, where config `audio` asks for them."""
+    return [
+        f"{SHAREABLE}/audio/{item.practice}/{item.item_id}.{AUDIO_EXT}"
+        for item in items
+        if shares_audio(item)
+    ]
+
+
+def all_shareable_audio(wildcards=None):
+    return shareable_audio_paths(
+        [i for items in ITEMS_BY_PRACTICE.values() for i in items]
+    )
+
+
+def practice_shareable_audio(wildcards):
+    return shareable_audio_paths(ITEMS_BY_PRACTICE[wildcards.practice])
+
+
+def redaction_log_path(wildcards):
+    return f"{RESTRICTED}/redaction-log/{wildcards.practice}/{wildcards.item_id}.tsv"
+
+
 def all_restricted_transcript_formats(wildcards=None):
     return [
         f"{RESTRICTED}/transcripts/{practice}/{item.item_id}.{fmt}"
@@ -228,6 +266,7 @@ def get_final_outputs():
         f"{SHAREABLE}/leak-check.tsv",
         *all_corpora(),
         *all_shareable_items(),
+        *all_shareable_audio(),
         *all_item_lineage(),
         f"{SHAREABLE}/ro-crate-metadata.json",
         *all_restricted_transcript_formats(),
@@ -253,9 +292,10 @@ SHAREABLE_FILES_BY_ITEM = {}
 
 
 def shareable_files_of_item(item_id):
-    """The per-item files under shareable/items/, whatever formats all_shareable_items lists."""
+    """The per-item files under shareable/items/ (whatever formats all_shareable_items lists)
+    and shareable/audio/."""
     if not SHAREABLE_FILES_BY_ITEM:
-        for path in all_shareable_items():
+        for path in [*all_shareable_items(), *all_shareable_audio()]:
             stem = os.path.basename(path).split(".", 1)[0]
             SHAREABLE_FILES_BY_ITEM.setdefault(stem, []).append(path)
     return SHAREABLE_FILES_BY_ITEM.get(item_id, [])
@@ -277,7 +317,8 @@ def item_lineage_inputs(wildcards):
 
 
 def item_lineage_settings(wildcards):
-    return item_settings(config, manifest_item(wildcards).is_recording)
+    item = manifest_item(wildcards)
+    return item_settings(config, item.is_recording, shares_audio(item))
 
 
 def shareable_report():

@@ -66,11 +66,12 @@ rule build_casebook:
         "../scripts/build_casebook.py"
 
 
-# Sources are the shareable items only; audio never enters a .qdpx from here (issue 10's opt-in).
+# Sources are the shareable items, and the redacted audio where config `audio` opts in.
 rule export_practice_qdpx:
     input:
         item_units=practice_shareable_items,
         docx=practice_item_docx,
+        audio=practice_shareable_audio,
     output:
         qdpx=f"{SHAREABLE}/qda/{{practice}}.qdpx",
     log:
@@ -93,6 +94,7 @@ rule export_study_qdpx:
     input:
         item_units=all_shareable_json,
         docx=all_item_docx,
+        audio=all_shareable_audio,
     output:
         qdpx=f"{SHAREABLE}/qda/all.qdpx",
     log:

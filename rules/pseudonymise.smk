@@ -76,6 +76,7 @@ rule pseudonymise_item:
 rule leak_check:
     input:
         shareable_items=all_shareable_items,
+        shareable_audio=all_shareable_audio,
         corpora=all_corpora,
         lineage=all_item_lineage,
         ledger_states=all_ledger_states,

@@ -6,6 +6,7 @@ run_rule(
     qdpx_job,
     items=list(snakemake.input.item_units),
     docx=list(snakemake.input.docx),
+    audio=list(snakemake.input.audio),
     output=snakemake.output.qdpx,
     name=snakemake.params.name,
 )

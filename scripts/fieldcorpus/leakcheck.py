@@ -21,6 +21,7 @@ from .textmatch import compile_alternation, normalise
 _TAG = re.compile(r"<[^>]+>")
 _MARKUP = (".xml", ".qde", ".rels", ".html", ".htm", ".svg", ".xhtml", ".md", ".vtt", ".srt")
 _JSON = (".json", ".jsonl", ".geojson")
+_AUDIO = (".flac", ".wav", ".mp3")
 
 
 def _json_strings(value) -> list[str]:
@@ -42,6 +43,8 @@ def content_text(name: str, data: bytes) -> str:
         return _table_text(_parquet_frame(data))
     if data.startswith(b"PK\x03\x04"):
         return _zip_text(data)
+    if lowered.endswith(_AUDIO):
+        return _audio_metadata(data)
     if b"\x00" in data[:4096]:
         return _image_metadata(data)
     text = data.decode("utf-8", errors="ignore")
@@ -56,6 +59,47 @@ def content_text(name: str, data: bytes) -> str:
             except ValueError:
                 continue
     return "\n".join(parts)
+
+
+def _decoded(block: bytes) -> str:
+    texts = [block.decode("utf-8", errors="ignore")]
+    if b"\x00" in block:  # ID3 frames may be UTF-16
+        texts += [block.decode(codec, errors="ignore") for codec in ("utf-16-le", "utf-16-be")]
+        texts.append(block.replace(b"\x00", b"").decode("utf-8", errors="ignore"))
+    return "\n".join(texts)
+
+
+def _audio_metadata(data: bytes) -> str:
+    """The tags of an audio file (FLAC metadata blocks, RIFF chunks other than the samples, ID3v2
+    and ID3v1): a recording's title or artist can name a participant. Samples are not text."""
+    parts: list[bytes] = []
+    if data.startswith(b"fLaC"):
+        position, last = 4, False
+        while not last and position + 4 <= len(data):
+            header = data[position]
+            last, kind = bool(header & 0x80), header & 0x7F
+            length = int.from_bytes(data[position + 1 : position + 4], "big")
+            if kind not in (0, 1, 3):  # STREAMINFO, PADDING, SEEKTABLE hold no text
+                parts.append(data[position + 4 : position + 4 + length])
+            position += 4 + length
+    elif data.startswith(b"RIFF"):
+        position = 12
+        while position + 8 <= len(data):
+            chunk, length = (
+                data[position : position + 4],
+                int.from_bytes(data[position + 4 : position + 8], "little"),
+            )
+            if chunk not in (b"fmt ", b"data", b"fact"):
+                parts.append(data[position + 8 : position + 8 + length])
+            position += 8 + length + (length & 1)
+    if data.startswith(b"ID3") and len(data) >= 10:
+        size = 0
+        for byte in data[6:10]:
+            size = (size << 7) | (byte & 0x7F)
+        parts.append(data[10 : 10 + size])
+    if data[-128:].startswith(b"TAG"):
+        parts.append(data[-125:])
+    return "\n".join(_decoded(part) for part in parts)
 
 
 def _image_metadata(data: bytes) -> str:
@@ -232,16 +276,19 @@ class Needles:
                     self._global.add(row["original"])
         self._patterns: dict[str | None, PrefilteredSearch] = {}
 
+    def strings(self, practice: str | None) -> tuple[set[str], set[str]]:
+        """(strings matched in any case, strings matched only capitalised) for one practice's
+        files (None: files of no known practice)."""
+        if practice is None:
+            local = set().union(*self._local.values()) if self._local else set()
+        else:
+            local = self._local.get(practice, set())
+        strings = self._global | local
+        return strings - self._capitalised, strings & self._capitalised
+
     def pattern(self, practice: str | None) -> re.Pattern | None:
         if practice not in self._patterns:
-            if practice is None:
-                local = set().union(*self._local.values()) if self._local else set()
-            else:
-                local = self._local.get(practice, set())
-            strings = self._global | local
-            self._patterns[practice] = PrefilteredSearch(
-                strings - self._capitalised, strings & self._capitalised
-            )
+            self._patterns[practice] = PrefilteredSearch(*self.strings(practice))
         return self._patterns[practice]
 
 

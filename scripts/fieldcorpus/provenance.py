@@ -150,11 +150,12 @@ def stage_settings(config: dict) -> dict:
     }
 
 
-def item_settings(config: dict, is_recording: bool) -> dict:
-    """The config values that shaped one item's outputs."""
+def item_settings(config: dict, is_recording: bool, shares_audio: bool = False) -> dict:
+    """The config values that shaped one item's outputs (`audio` where it has shareable audio)."""
     settings = stage_settings(config)
     source_stage = "transcription" if is_recording else "documents"
-    return {key: settings[key] for key in (source_stage, "pseudonymisation") if key in settings}
+    stages = (source_stage, "pseudonymisation", *(("audio",) if shares_audio else ()))
+    return {key: settings[key] for key in stages if key in settings}
 
 
 def zone_path(path: str | os.PathLike, root: str | os.PathLike, zone: str) -> str:

@@ -58,7 +58,7 @@ def _description(parent, text: str) -> None:
 def sync_points(text: str, units: list[dict]) -> list[tuple[int, int]]:
     """(position, milliseconds) pairs: each speech turn's start where its `[hh:mm:ss]` line begins
     in the plain text (REFI-QDA positions count Unicode code points from 0), and the last turn's
-    end where its line ends."""
+    end (its last unit's end: a turn joins a speaker's consecutive units) where its line ends."""
     points: list[tuple[int, int]] = []
     cursor, last = 0, None
     for unit in units:
@@ -66,6 +66,8 @@ def sync_points(text: str, units: list[dict]) -> list[tuple[int, int]]:
             continue
         position = text.find(f"[{timestamp(unit['start'])}] ", cursor)
         if position < 0:
+            if last is not None and unit.get("end") is not None:
+                last = (last[0], unit["end"])  # a later unit of the same turn
             continue
         points.append((position, round(float(unit["start"]) * 1000)))
         line_end = text.find("\n", position)

@@ -125,6 +125,21 @@ def test_sync_points_count_code_points_not_bytes():
     assert len(text.encode("utf-8")) > len(text)
 
 
+def test_the_last_sync_point_is_the_end_of_the_last_turns_last_unit():
+    units = [
+        {"id": "u1", "start": 0.0, "end": 1.0, "speaker": "S1", "text": "Hello."},
+        {"id": "u2", "start": 1.5, "end": 2.0, "speaker": "S2", "text": "Yes."},
+        {"id": "u3", "start": 2.0, "end": 3.25, "speaker": "S2", "text": "Go on."},
+    ]
+    text = render_text({"units": units})
+    assert text.count("[") == 2  # S2's two units are one turn
+    assert sync_points(text, units) == [
+        (0, 0),
+        (text.index("[00:00:01]"), 1500),
+        (len(text) - 1, 3250),
+    ]
+
+
 def test_archive_is_byte_identical_and_has_fixed_entries(tmp_path):
     write_qdpx(tmp_path / "a.qdpx", small_study(), "x")
     write_qdpx(tmp_path / "b.qdpx", list(reversed(small_study())), "x")

@@ -1,0 +1,56 @@
+# Shareable audio (opt-in, config `audio`): a restricted redacted copy first, then the closed-loop
+# check that transcribes it again and publishes it to shareable/ only when no name is heard.
+rule redact_audio:
+    input:
+        recording=recording_file,
+        transcript=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
+        anonymisation_log=f"{RESTRICTED}/anonymisation-log/{{practice}}/{{item_id}}.tsv",
+    output:
+        audio=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
+        spans=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.spans.tsv",
+    log:
+        "logs/redact_audio/{practice}/{item_id}.log",
+    benchmark:
+        "benchmarks/redact_audio/{practice}/{item_id}.tsv"
+    conda:
+        "../envs/transcribe.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        item=item_record,
+        settings=AUDIO,
+    script:
+        "../scripts/redact_audio.py"
+
+
+# The redaction log is a param, not an output (like the ledger): a failed check keeps its record.
+rule publish_redacted_audio:
+    input:
+        audio=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
+        spans=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.spans.tsv",
+        transcript=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
+        ledger_state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
+        register=config["register"],
+    output:
+        audio=f"{SHAREABLE}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
+        check=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.check.json",
+    log:
+        "logs/publish_redacted_audio/{practice}/{item_id}.log",
+    benchmark:
+        "benchmarks/publish_redacted_audio/{practice}/{item_id}.tsv"
+    conda:
+        "../envs/transcribe.yaml"
+    threads: config["transcription"].get("threads", 2)
+    resources:
+        mem_mb=4000,
+        runtime=240,
+    params:
+        item=item_record,
+        ledger=practice_ledger,
+        redaction_log=redaction_log_path,
+        settings=config["transcription"],
+        audio_settings=AUDIO,
+    script:
+        "../scripts/publish_redacted_audio.py"
