@@ -4,7 +4,9 @@ Builds synthetic studies of 4 practices x 8 waves with 250, 1,000 and 2,000 item
 and a few recordings, copied from the demo; nothing is transcribed), then measures for each:
 the dry run (DAG build), a no-op rerun once every output exists (outputs created empty and
 marked up to date with --touch), and the Snakemake process's peak memory. Prints the figures
-side by side with their growth relative to the 250-item anchor.
+side by side with their growth relative to the 250-item anchor, and, as a floor, the no-op of a
+bare Snakemake workflow with the same number of jobs (a chain of one-line rules per item, no
+input functions, params or conda): what Snakemake itself costs for a DAG that size.
 
     .venv/bin/python bench/scale.py [--sizes 250 1000 2000] [--keep DIR]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import resource
 import shutil
 import subprocess
@@ -86,17 +89,52 @@ def create_outputs(root: Path) -> int:
     return len(outputs)
 
 
+BARE_RULE = """
+rule step{step}:
+    input: "step{previous}/{{item}}"
+    output: "step{step}/{{item}}"
+    shell: "cp {{input}} {{output}}"
+"""
+
+
+def bare_noop(root: Path, items: int, jobs: int) -> float:
+    """No-op seconds of a bare workflow with `jobs` jobs: a chain of rules per item."""
+    steps = max(1, round(jobs / items))
+    rules = "".join(BARE_RULE.format(step=s, previous=s - 1) for s in range(1, steps + 1))
+    (root / "Snakefile").write_text(
+        f"ITEMS = [f'i{{n:05d}}' for n in range({items})]\n"
+        f"rule all:\n    input: expand('step{steps}/{{item}}', item=ITEMS)\n{rules}"
+    )
+    for step in range(steps + 1):
+        (root / f"step{step}").mkdir()
+        for number in range(items):
+            (root / f"step{step}" / f"i{number:05d}").touch()
+    command = [sys.executable, "-m", "snakemake", "-d", str(root), "-s", str(root / "Snakefile"),
+               "--cores", "2"]  # fmt: skip
+    subprocess.run([*command, "--touch"], capture_output=True, check=True)
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    if "Nothing to be done" not in result.stdout + result.stderr:
+        raise SystemExit("the bare workflow's rerun was not a no-op")
+    return time.perf_counter() - start
+
+
 def measure(size: int, keep: Path | None) -> dict:
     root = Path(tempfile.mkdtemp(prefix=f"scale-{size}-", dir=keep))
     build_study(root, size)
-    dry_wall, dry_rss, _ = snakemake(root, "--dry-run", "--quiet")
+    dry_wall, dry_rss, plan = snakemake(root, "--dry-run", "--quiet", "rules")
+    jobs = int(re.search(r"^total\s+(\d+)", plan, re.MULTILINE).group(1))
     outputs = create_outputs(root)
     noop_wall, noop_rss, noop_out = snakemake(root)
     if "Nothing to be done" not in noop_out:
         raise SystemExit(f"{size} items: the rerun was not a no-op")
+    bare = Path(tempfile.mkdtemp(prefix=f"bare-{size}-", dir=keep))
+    bare_wall = bare_noop(bare, size, jobs)
     if keep is None:
         shutil.rmtree(root)
-    return {"items": size, "outputs": outputs, "dry_run_s": dry_wall, "noop_s": noop_wall,
+        shutil.rmtree(bare)
+    return {"items": size, "jobs": jobs, "outputs": outputs, "dry_run_s": dry_wall,
+            "noop_s": noop_wall, "bare_noop_s": bare_wall,
             "peak_rss_mib": max(dry_rss, noop_rss)}  # fmt: skip
 
 
@@ -107,13 +145,14 @@ def main() -> None:
     args = parser.parse_args()
     results = [measure(size, args.keep) for size in args.sizes]
     anchor = results[0]
-    print(f"{'items':>6} {'outputs':>8} {'dry-run s':>10} {'x':>6} {'no-op s':>8} {'x':>6} "
-          f"{'peak MiB':>9} {'x':>6}")  # fmt: skip
+    print(f"{'items':>6} {'jobs':>6} {'outputs':>8} {'dry-run s':>10} {'x':>6} {'no-op s':>8} "
+          f"{'x':>6} {'bare s':>7} {'/bare':>6} {'peak MiB':>9} {'x':>6}")  # fmt: skip
     for row in results:
         print(
-            f"{row['items']:>6} {row['outputs']:>8} {row['dry_run_s']:>10.2f} "
+            f"{row['items']:>6} {row['jobs']:>6} {row['outputs']:>8} {row['dry_run_s']:>10.2f} "
             f"{row['dry_run_s'] / anchor['dry_run_s']:>6.2f} {row['noop_s']:>8.2f} "
-            f"{row['noop_s'] / anchor['noop_s']:>6.2f} {row['peak_rss_mib']:>9.0f} "
+            f"{row['noop_s'] / anchor['noop_s']:>6.2f} {row['bare_noop_s']:>7.2f} "
+            f"{row['noop_s'] / row['bare_noop_s']:>6.2f} {row['peak_rss_mib']:>9.0f} "
             f"{row['peak_rss_mib'] / anchor['peak_rss_mib']:>6.2f}"
         )
     growth = ", ".join(f"{row['items'] / anchor['items']:.0f}x" for row in results)
