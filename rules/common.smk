@@ -121,6 +121,15 @@ def practice_units(wildcards):
     return [units_path(item) for item in ITEMS_BY_PRACTICE[wildcards.practice]]
 
 
+def shareable_text_settings(wildcards):
+    """Pause marks for a recording's shareable .txt, as in its other formats; none for documents."""
+    if not manifest_item(wildcards).is_recording:
+        return {}
+    settings = config["transcription"]
+    keys = ("pause_marks", "pause_min_seconds")
+    return {key: settings[key] for key in keys if key in settings}
+
+
 def practice_ledger(wildcards):
     return f"{RESTRICTED}/ledger/{wildcards.practice}.tsv"
 

@@ -69,6 +69,7 @@ rule pseudonymise_item:
         runtime=10,
     params:
         ledger=practice_ledger,
+        text_settings=shareable_text_settings,
     script:
         "../scripts/pseudonymise_item.py"
 

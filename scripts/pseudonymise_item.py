@@ -10,4 +10,5 @@ run_rule(
     output_json=snakemake.output.units,
     output_text=snakemake.output.text,
     anonymisation_log=snakemake.output.anonymisation_log,
+    text_settings=dict(snakemake.params.text_settings),
 )

@@ -154,7 +154,9 @@ def pseudonymise_job(
     output_json: str,
     output_text: str,
     anonymisation_log: str,
+    text_settings: dict | None = None,
 ) -> None:
+    """`text_settings`: the transcription settings that shape a transcript's .txt (pause marks)."""
     from .ledger import Ledger, order_key
     from .pseudonymise import log_to_tsv, pseudonymise_units
     from .units import render_text
@@ -170,7 +172,7 @@ def pseudonymise_job(
     )
     shareable = {**document, "units": new_units}
     write_shareable_json(output_json, shareable)
-    atomic_write_text(output_text, render_text(shareable), SHAREABLE_FILE_MODE)
+    atomic_write_text(output_text, render_text(shareable, text_settings), SHAREABLE_FILE_MODE)
     atomic_write_text(anonymisation_log, log_to_tsv(log_rows), RESTRICTED_FILE_MODE)
     log.info("item %s: %d replacements", item_id, len(log_rows))
 

@@ -1,5 +1,6 @@
 """Detection -> ledger -> replacement on small texts with a real spaCy model."""
 
+import json
 import re
 
 import pytest
@@ -225,3 +226,31 @@ def test_unmatched_capitalised_words_are_replaced_and_queued_for_review(tmp_path
     assert "[[" in row["context"] and "allow-list" in row["resolve"]
     page = review_html(rows + [{**row, "text": "<script>"}])
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_transcripts_shareable_txt_carries_pause_marks_when_configured(tmp_path, nlp):
+    from fieldcorpus.files import read_json
+    from fieldcorpus.stages import pseudonymise_job
+
+    item = {"item_id": "I1", "wave": 1, "collected_on": "2025-03-11"}
+    speech = [
+        {"id": "u1", "start": 0.0, "end": 2.0, "speaker": "S1", "text": "Dr Mitchell is here."},
+        {"id": "u2", "start": 14.0, "end": 15.0, "speaker": "S2", "text": "Good."},
+    ]
+    detections = detect_entities(speech, "P01", REGISTER, ALLOW, SETTINGS, nlp)
+    update_ledger(tmp_path / "P01.tsv", [("I1", "I1", detections)], REGISTER)
+    (tmp_path / "units.json").write_text(json.dumps({"item": item, "units": speech}))
+    (tmp_path / "detections.json").write_text(json.dumps({"detections": detections}))
+    out = {name: str(tmp_path / name) for name in ("out.json", "out.txt", "log.tsv")}
+    pseudonymise_job(
+        str(tmp_path / "units.json"),
+        str(tmp_path / "detections.json"),
+        str(tmp_path / "P01.tsv"),
+        out["out.json"],
+        out["out.txt"],
+        out["log.tsv"],
+        {"pause_marks": True, "pause_min_seconds": 1.0},
+    )
+    text = (tmp_path / "out.txt").read_text()
+    assert "[GP 1] is here. (12 seconds pause)" in text and "Mitchell" not in text
+    assert read_json(out["out.json"])["units"][0]["text"] == "[GP 1] is here."
