@@ -72,6 +72,16 @@ def test_every_bad_row_is_reported_by_row_and_column(tmp_path, fieldwork):
     assert "Jane" not in message and "missing.pdf" not in message and "Willowbank" not in message
 
 
+def test_a_bad_date_or_wave_is_reported_once(tmp_path, fieldwork):
+    row = GOOD.replace("2025-03-04", "2025-13-45").replace("\t1\t", "\tone\t", 1)
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(write_manifest(tmp_path, [row]), fieldwork)
+    assert caught.value.problems == [
+        "row 2 (item P01-W1-INT-01), column wave: 'one' is not a whole number",
+        "row 2 (item P01-W1-INT-01), column collected_on: not a valid ISO date (YYYY-MM-DD)",
+    ]
+
+
 def test_symlink_outside_the_fieldwork_root_is_refused(tmp_path, fieldwork):
     (fieldwork / "P01" / "wave1" / "link.pdf").symlink_to(tmp_path / "outside.pdf")
     row = "P01-W1-DOC-01\tP01\t1\t2025-03-04\tdocument\tother\tP01/wave1/link.pdf\ten\t\t"
