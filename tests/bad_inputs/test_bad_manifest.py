@@ -44,14 +44,14 @@ def bad_rows_run(tmp_path_factory):
         handle.writelines(manifest_row(case, outside) for case in MANIFEST_ROW_CASES)
     fieldwork_before = tree_digest(workdir / "demo/fieldwork")
     result = snakemake(workdir)
-    assert tree_digest(workdir / "demo/fieldwork") == fieldwork_before
+    unchanged = tree_digest(workdir / "demo/fieldwork") == fieldwork_before
     rows = {case.case: first_row + number for number, case in enumerate(MANIFEST_ROW_CASES)}
-    return workdir, result, rows
+    return workdir, result, rows, unchanged
 
 
 def test_a_bad_manifest_stops_the_run_before_any_job(bad_rows_run):
-    workdir, result, _ = bad_rows_run
-    assert result.returncode == 1
+    workdir, result, _, fieldwork_unchanged = bad_rows_run
+    assert result.returncode == 1 and fieldwork_unchanged
     output = result.stdout + result.stderr
     assert f"the manifest has {len(MANIFEST_ROW_CASES)} problem(s)" in output, output[-3000:]
     assert not (workdir / "logs").exists() and not (workdir / "results/shareable").exists()
@@ -59,7 +59,7 @@ def test_a_bad_manifest_stops_the_run_before_any_job(bad_rows_run):
 
 @pytest.mark.parametrize("case", MANIFEST_ROW_CASES, ids=lambda c: c.case)
 def test_each_bad_row_is_reported_by_row_item_and_column_with_the_fix(bad_rows_run, case):
-    _, result, rows = bad_rows_run
+    _, result, rows, _ = bad_rows_run
     output = result.stdout + result.stderr
     expected = message_pattern(case.message, case.item_id, rows[case.case])
     assert re.search(rf"^  - {expected}$", output, re.MULTILINE), output[-3000:]
