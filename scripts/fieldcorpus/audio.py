@@ -84,6 +84,13 @@ def decode_blocks(path: str | os.PathLike, item_id: str) -> Iterator[np.ndarray]
             raise FieldcorpusError(item_id, *_UNDECODABLE) from exc
 
 
+def ends_early(decoded_s: float, header_s: float | None) -> bool:
+    """True when a recording decodes to clearly less audio than its header gives: a copy cut
+    short (a recorder that died, an interrupted transfer). Encoder padding and container
+    rounding stay well inside the tolerance."""
+    return bool(header_s) and header_s - decoded_s > max(1.0, 0.02 * header_s)
+
+
 def quietest_cut(samples: np.ndarray, search_from: int, frame: int = SAMPLE_RATE // 10) -> int:
     """Sample index of the start of the quietest `frame` at or after `search_from`."""
     region = samples[search_from:]

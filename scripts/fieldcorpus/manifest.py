@@ -234,7 +234,14 @@ def load_manifest(path: str | os.PathLike, fieldwork_root: str | os.PathLike) ->
             row_problems.append(("-", "has more cells than the header; check the tabs"))
         record, coercion = _coerce_manifest_row(row)
         row_problems += coercion
-        row_problems += _schema_problems(validator, record)
+        # A cell that failed coercion was dropped from the record: the schema would call it
+        # "missing or empty" too, a second and misleading line for the same cell.
+        coerced = {column for column, _ in coercion}
+        row_problems += [
+            (column, message)
+            for column, message in _schema_problems(validator, record)
+            if column not in coerced
+        ]
         if item_id and item_id in first_line:
             row_problems.append(
                 ("item_id", f"duplicates the id on row {first_line[item_id]}; ids must be unique")

@@ -10,13 +10,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
-from .audio import SAMPLE_RATE, AudioWindow, audio_windows
+from .audio import SAMPLE_RATE, AudioWindow, audio_windows, ends_early
 from .errors import FieldcorpusError
 from .whisper_models import ModelInfo, load_openai_model, openai_checkpoint, resolve_model
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("faster-whisper", "openai-whisper")
+TRUNCATED_WARNING = (
+    "the recording ends early ({decoded:.0f} s of the {header:.0f} s its header gives): "
+    "the transcript covers what decodes; supply the complete file and rerun for the rest"
+)
 __all__ = ["ModelInfo", "resolve_model"]  # re-exported: callers resolve models through here
 
 
@@ -303,6 +307,15 @@ def transcribe_recording(
     )
     if not units:
         log.warning("item %s: no speech found; the transcript is empty", item_id)
+    flags = {"no_speech": not units}
+    if ends_early(decoded, duration_hint):
+        # What decodes is kept: a recorder that died mid-interview leaves no better copy.
+        flags["truncated"] = True
+        log.warning(
+            "item %s: %s",
+            item_id,
+            TRUNCATED_WARNING.format(decoded=decoded, header=duration_hint),
+        )
     return {
         "source": {"duration_s": _round(decoded), "sample_rate": SAMPLE_RATE},
         "engine": {
@@ -319,7 +332,7 @@ def transcribe_recording(
                 "speakers_found": speaker_count,
             },
         },
-        "flags": {"no_speech": not units},
+        "flags": flags,
         "units": units,
         # Seconds per phase, for benchmarks; unit_document leaves it out of the transcript.
         "timings": {phase: round(seconds, 3) for phase, seconds in spent.items()},

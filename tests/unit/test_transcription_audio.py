@@ -7,6 +7,7 @@ import pytest
 from fieldcorpus.audio import (
     SAMPLE_RATE,
     audio_windows,
+    ends_early,
     load_audio,
     quietest_cut,
     recording_duration,
@@ -83,3 +84,16 @@ def test_empty_and_non_audio_files_are_refused(tmp_path, content):
         list(audio_windows(path, "P02-W1-INT-09"))
     assert str(caught.value).startswith("item P02-W1-INT-09: ")
     assert "Jane" not in str(caught.value) and str(tmp_path) not in str(caught.value)
+
+
+def test_an_mp3_cut_short_decodes_to_less_than_its_header_gives(tmp_path):
+    whole = write_audio(tmp_path / "whole.mp3", demo_speech(20), "mp3")
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    header = recording_duration(cut, "P01-W1-INT-09")
+    decoded = len(load_audio(cut, "P01-W1-INT-09")) / SAMPLE_RATE
+    assert header == pytest.approx(20, abs=0.1) and decoded < 11
+    assert ends_early(decoded, header)
+    whole_decoded = len(load_audio(whole, "P01-W1-INT-09")) / SAMPLE_RATE
+    assert not ends_early(whole_decoded, recording_duration(whole, "P01-W1-INT-09"))
+    assert not ends_early(decoded, None)
