@@ -1,5 +1,6 @@
 """The README's wave, step by step, on a copy of the demo run: copy the wave's folder, `fieldcorpus
-scan`, append the draft rows, `snakemake`, `fieldcorpus status`, `fieldcorpus review`."""
+scan`, append the draft rows, `snakemake`, `fieldcorpus status`, `fieldcorpus review`, fix the
+failed item, `snakemake` again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 
 import docx
 import pytest
+from fpdf import FPDF
 
 from tests.conftest import REPO, copy_run, snakemake, tree_digest
 
@@ -45,6 +47,14 @@ def append_draft(workdir):
     return list(csv.DictReader(io.StringIO("\n".join(draft)), delimiter="\t"))
 
 
+def readable_copy(path, text):
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 10, text)
+    pdf.output(str(path))
+
+
 def test_a_new_wave_from_scan_to_status(demo_run, tmp_path):
     workdir = copy_run(demo_run, tmp_path / "run")
     person = register_names(workdir, "P02")[0]
@@ -72,8 +82,10 @@ def test_a_new_wave_from_scan_to_status(demo_run, tmp_path):
     run = snakemake(workdir)
     assert run.returncode != 0  # the scan is corrupt; --keep-going (the profile) finishes the rest
     assert "fieldcorpus: item P02-W3-DOC-01: PDF cannot be read" in run.stdout + run.stderr
-    shared = (workdir / "results/shareable/items/P02/P02-W3-OBS-01.txt").read_text()
-    assert "action plan" in shared and person not in shared
+    # The practice's ledger waits for all its items, so P02's new items are extracted but not
+    # yet pseudonymised; the other practice is untouched.
+    assert (workdir / "results/restricted/text/P02/P02-W3-OBS-01.json").is_file()
+    assert not (workdir / "results/shareable/items/P02/P02-W3-OBS-01.txt").exists()
 
     (wave3 / "minutes.docx").write_bytes((wave3 / "observation notes.docx").read_bytes())
     assert fieldcorpus(workdir, "scan").returncode == 0
@@ -86,7 +98,7 @@ def test_a_new_wave_from_scan_to_status(demo_run, tmp_path):
         for row in csv.DictReader(io.StringIO(status.stdout), delimiter="\t")
     }
     wave = table[("P02", "3")]
-    assert (wave["items"], wave["done"], wave["failed"], wave["waiting"]) == ("3", "1", "1", "1")
+    assert (wave["items"], wave["done"], wave["failed"], wave["waiting"]) == ("3", "0", "1", "2")
     assert wave["failures"].startswith("P02-W3-DOC-01: PDF cannot be read (corrupt or truncated)")
     assert all(row["done"] == row["items"] for key, row in table.items() if key != ("P02", "3"))
     assert person not in status.stdout and "protocol scan" not in status.stdout
@@ -94,5 +106,19 @@ def test_a_new_wave_from_scan_to_status(demo_run, tmp_path):
     review = fieldcorpus(workdir, "review", "--practice", "P02")
     assert review.returncode == 0 and "P02" in review.stdout
     assert fieldcorpus(workdir, "review", "--apply").returncode == 0
+
+    # The researcher supplies a readable copy of the scan; the rerun finishes the wave.
+    readable_copy(scan, f"Protocol agreed with {person}: asthma reviews in the birth month.")
+    rerun = snakemake(workdir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    items = workdir / "results/shareable/items/P02"
+    for item_id, phrase in [("P02-W3-OBS-01", "action plan"), ("P02-W3-DOC-01", "birth month")]:
+        text = (items / f"{item_id}.txt").read_text()
+        assert phrase in text and person not in text, item_id
+    final = fieldcorpus(workdir, "status", "--tsv").stdout
+    rows = list(csv.DictReader(io.StringIO(final), delimiter="\t"))
+    assert all(row["done"] == row["items"] and row["failed"] == "0" for row in rows)
+    assert {row["leak_check"] for row in rows} == {"passed"}
     after = tree_digest(workdir / "demo/fieldwork")
+    fieldwork.pop(scan.relative_to(workdir / "demo/fieldwork").as_posix())  # replaced by hand
     assert {k: v for k, v in after.items() if k in fieldwork} == fieldwork
