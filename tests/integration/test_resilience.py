@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, copy_run, make_workdir, shareable_digest, snakemake
+from tests.integration.test_demo_pipeline import assert_logs_name_no_one
 
 pytestmark = pytest.mark.integration
 
@@ -95,6 +96,7 @@ def test_killed_during_transcription_resumes_to_identical_outputs_with_umask_000
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
     assert not [p for p in workdir.rglob("*.partial") if not p.name.startswith(".")]
+    assert_logs_name_no_one(workdir, second.stdout + second.stderr + result.stdout + result.stderr)
 
 
 def test_killed_during_corpus_assembly_resumes_to_identical_outputs(demo_run, tmp_path):
