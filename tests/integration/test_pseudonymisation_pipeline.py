@@ -126,7 +126,7 @@ def test_the_run_fails_on_names_planted_in_containers_without_printing_them(demo
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("project.qde", "<Project><User name='Sarah  Mitchell'/></Project>")
-    (shareable / "qda").mkdir()
+    (shareable / "qda").mkdir(exist_ok=True)
     (shareable / "qda/P01.qdpx").write_bytes(buffer.getvalue())
     (shareable / "items/P02/P02-W1-INT-01_claire_bennett.png").write_bytes(b"\x89PNG\r\n")
     result = snakemake(workdir, "--forcerun", "leak_check")
