@@ -22,12 +22,32 @@ rule detect_entities:
         "../scripts/detect_entities.py"
 
 
-# The ledger itself is a param, not an output: Snakemake deletes outputs before rerunning a job,
-# and the ledger must only ever grow. The state file records the ledger version it left behind.
-rule update_ledger:
+# One small file standing for all of a practice's detections: update_ledger depends on it, not on
+# every detection file, so each of the practice's items that needs the ledger costs Snakemake a
+# constant, not a practice-sized, check (planning stays linear in the number of items).
+rule index_practice_detections:
     input:
         detections=practice_detections,
-        units=practice_units,
+    output:
+        index=f"{RESTRICTED}/entities/{{practice}}.index.tsv",
+    log:
+        "logs/index_practice_detections/{practice}.log",
+    conda:
+        "../envs/nlp.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/index_practice_detections.py"
+
+
+# The ledger itself is a param, not an output: Snakemake deletes outputs before rerunning a job,
+# and the ledger must only ever grow. The state file records the ledger version it left behind.
+# Detections and units are read through the index (an input), so they are params here.
+rule update_ledger:
+    input:
+        detection_index=f"{RESTRICTED}/entities/{{practice}}.index.tsv",
         register=config["register"],
     output:
         state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
@@ -43,6 +63,8 @@ rule update_ledger:
         runtime=10,
     params:
         ledger=practice_ledger,
+        detections=practice_detections,
+        units=practice_units,
         review_threshold=config["pseudonymisation"]["review_threshold"],
     script:
         "../scripts/update_ledger.py"

@@ -4,8 +4,9 @@ from fieldcorpus.stages import ledger_job
 run_rule(
     snakemake,
     ledger_job,
-    detections=list(snakemake.input.detections),
-    units=list(snakemake.input.units),
+    detection_index=snakemake.input.detection_index,
+    detections=list(snakemake.params.detections),
+    units=list(snakemake.params.units),
     register=snakemake.input.register,
     ledger=snakemake.params.ledger,
     state=snakemake.output.state,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import io
+import json
 import re
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from .aliases import candidates, name_tokens
 from .entities import register_canonical
+from .errors import FieldcorpusError
 from .files import RESTRICTED_FILE_MODE, atomic_write_text, make_restricted_dirs, sha256_file
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation, is_numeric_identifier, normalise
@@ -335,3 +337,28 @@ def update_ledger(
         if len(ledger.rows) != before or not ledger_path.exists():
             atomic_write_text(ledger_path, ledger.to_tsv(), RESTRICTED_FILE_MODE)
     return ledger
+
+
+def detection_index(detections: list[str]) -> str:
+    """TSV of a practice's detection files in ledger order: item id, order key, sha256."""
+    rows = []
+    for path in detections:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+        rows.append((document["order_key"], document["item_id"], sha256_file(path)))
+    lines = ["item_id\torder_key\tsha256"]
+    lines += [f"{item_id}\t{key}\t{digest}" for key, item_id, digest in sorted(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def check_detection_index(index: str, detections: list[str]) -> None:
+    """Fail closed when the detection files differ from the index the ledger update was
+    scheduled on (a file changed or vanished in between)."""
+    with open(index, encoding="utf-8", newline="") as handle:
+        indexed = {row["sha256"] for row in csv.DictReader(handle, delimiter="\t")}
+    if indexed != {sha256_file(path) for path in detections}:
+        raise FieldcorpusError(
+            None,
+            "the practice's detection files changed after they were indexed",
+            "rerun snakemake (the index is rebuilt first)",
+        )

@@ -116,7 +116,17 @@ def detect_job(
     log.info("item %s: %d detections", item_id, len(detections))
 
 
+def detection_index_job(detections: list[str], output: str) -> None:
+    """One line per detection file of a practice, in ledger order, with its sha256: the file
+    update_ledger depends on instead of every detection file."""
+    from .ledger import detection_index
+
+    atomic_write_text(output, detection_index(detections), RESTRICTED_FILE_MODE)
+    log.info("%d detection files indexed", len(detections))
+
+
 def ledger_job(
+    detection_index: str,
     detections: list[str],
     units: list[str],
     register: str,
@@ -126,10 +136,11 @@ def ledger_job(
     review_html: str,
     review_threshold: float,
 ) -> None:
-    from .ledger import ledger_version, update_ledger
+    from .ledger import check_detection_index, ledger_version, update_ledger
     from .review import review_html as render_review_html
     from .review import review_rows, review_to_tsv
 
+    check_detection_index(detection_index, detections)
     loaded = sorted((read_json(path) for path in detections), key=lambda d: d["order_key"])
     ordered = [(d["item_id"], d["order_key"], d["detections"]) for d in loaded]
     updated = update_ledger(ledger, ordered, load_register(register))
