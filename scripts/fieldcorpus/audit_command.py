@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from .audit import findings_to_tsv, run_audit, summary
+from .cli_common import add_workspace_arguments
 from .config import load_config
 from .files import RESTRICTED_FILE_MODE, atomic_write_text, make_restricted_dirs
 
@@ -14,19 +15,7 @@ AUDIT_TSV = "audit/audit.tsv"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-d", "--directory", default=".", help="the pipeline's working directory (default: .)"
-    )
-    parser.add_argument(
-        "--configfile", default="config/config.yaml", help="config file, relative to -d"
-    )
-    parser.add_argument(
-        "--config",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override config keys, as with snakemake --config",
-    )
+    add_workspace_arguments(parser)
     parser.add_argument(
         "--tsv", help=f"where to write the findings (default: <restricted_dir>/{AUDIT_TSV})"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -40,12 +41,22 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int) -> Path:
 
     A killed job therefore leaves either the old file or none, never a partial one.
     """
+    return _atomic_write(path, mode, lambda handle: handle.write(data))
+
+
+def atomic_copy(source: str | os.PathLike, path: str | os.PathLike, mode: int) -> Path:
+    """Copy a file into place the same way, streaming it (recordings can be large)."""
+    with open(source, "rb") as original:
+        return _atomic_write(path, mode, lambda handle: shutil.copyfileobj(original, handle))
+
+
+def _atomic_write(path: str | os.PathLike, mode: int, write) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, mode)

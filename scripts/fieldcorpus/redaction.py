@@ -20,8 +20,6 @@ import io
 import logging
 import os
 import re
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import FieldcorpusError
+from .files import atomic_copy
 
 log = logging.getLogger(__name__)
 
@@ -324,20 +323,7 @@ def write_recording(path: str | os.PathLike, recording: Recording, mode: int) ->
 
 def publish(source: str | os.PathLike, target: str | os.PathLike, mode: int) -> Path:
     """Copy a checked file into place atomically (temporary file beside it, then rename)."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp_name)
-        with open(tmp_name, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_copy(source, target, mode)
 
 
 def spans_to_tsv(item_id: str, spans: list[Span], check: str | None = None) -> str:
