@@ -6,7 +6,11 @@ the dry run (DAG build), a no-op rerun once every output exists (outputs created
 marked up to date with --touch), and the Snakemake process's peak memory. Prints the figures
 side by side with their growth relative to the 250-item anchor, and, as a floor, the no-op of a
 bare Snakemake workflow with the same number of jobs (a chain of one-line rules per item, no
-input functions, params or conda): what Snakemake itself costs for a DAG that size.
+input functions, params or conda): what Snakemake itself costs for a DAG that size. A second
+floor, "2-job", is a bare workflow with only the per-item files DESIGN.md names (restricted
+units; shareable JSON and text, anonymisation log, lineage) made by the fewest jobs that data
+flow allows, two per item, with no log, benchmark, conda or params: what any layout with
+per-item files and per-item jobs would cost at best.
 
     .venv/bin/python bench/scale.py [--sizes 250 1000 2000] [--keep DIR]
 """
@@ -97,18 +101,51 @@ rule step{step}:
 """
 
 
+TWO_JOB_RULES = """
+rule units:
+    input: "raw/{item}"
+    output: "restricted/{item}.json"
+    shell: "touch {output}"
+rule pseudonymise:
+    input: "restricted/{item}.json"
+    output: "shareable/{item}.json", "shareable/{item}.txt", "restricted/{item}.tsv",
+            "provenance/{item}.json"
+    shell: "touch {output}"
+"""
+TWO_JOB_FILES = (
+    "raw/{item}",
+    "restricted/{item}.json",
+    "shareable/{item}.json",
+    "shareable/{item}.txt",
+    "restricted/{item}.tsv",
+    "provenance/{item}.json",
+)
+
+
 def bare_noop(root: Path, items: int, jobs: int) -> float:
     """No-op seconds of a bare workflow with `jobs` jobs: a chain of rules per item."""
     steps = max(1, round(jobs / items))
     rules = "".join(BARE_RULE.format(step=s, previous=s - 1) for s in range(1, steps + 1))
+    files = [f"step{step}/{{item}}" for step in range(steps + 1)]
+    return bare_workflow_noop(root, items, f"step{steps}/{{item}}", rules, files)
+
+
+def two_job_noop(root: Path, items: int) -> float:
+    """No-op seconds of a bare workflow with DESIGN's per-item files in two jobs per item."""
+    return bare_workflow_noop(root, items, "shareable/{item}.json", TWO_JOB_RULES, TWO_JOB_FILES)
+
+
+def bare_workflow_noop(root: Path, items: int, target: str, rules: str, files) -> float:
+    """Create every file of a bare workflow, record it as up to date, then time its no-op."""
     (root / "Snakefile").write_text(
         f"ITEMS = [f'i{{n:05d}}' for n in range({items})]\n"
-        f"rule all:\n    input: expand('step{steps}/{{item}}', item=ITEMS)\n{rules}"
+        f"rule all:\n    input: expand('{target}', item=ITEMS)\n{rules}"
     )
-    for step in range(steps + 1):
-        (root / f"step{step}").mkdir()
-        for number in range(items):
-            (root / f"step{step}" / f"i{number:05d}").touch()
+    for number in range(items):
+        for pattern in files:
+            path = root / pattern.format(item=f"i{number:05d}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
     command = [sys.executable, "-m", "snakemake", "-d", str(root), "-s", str(root / "Snakefile"),
                "--cores", "2"]  # fmt: skip
     subprocess.run([*command, "--touch"], capture_output=True, check=True)
@@ -130,11 +167,13 @@ def measure(size: int, keep: Path | None) -> dict:
         raise SystemExit(f"{size} items: the rerun was not a no-op")
     bare = Path(tempfile.mkdtemp(prefix=f"bare-{size}-", dir=keep))
     bare_wall = bare_noop(bare, size, jobs)
+    two_job = Path(tempfile.mkdtemp(prefix=f"two-job-{size}-", dir=keep))
+    two_job_wall = two_job_noop(two_job, size)
     if keep is None:
-        shutil.rmtree(root)
-        shutil.rmtree(bare)
+        for folder in (root, bare, two_job):
+            shutil.rmtree(folder)
     return {"items": size, "jobs": jobs, "outputs": outputs, "dry_run_s": dry_wall,
-            "noop_s": noop_wall, "bare_noop_s": bare_wall,
+            "noop_s": noop_wall, "bare_noop_s": bare_wall, "two_job_noop_s": two_job_wall,
             "peak_rss_mib": max(dry_rss, noop_rss)}  # fmt: skip
 
 
@@ -146,13 +185,15 @@ def main() -> None:
     results = [measure(size, args.keep) for size in args.sizes]
     anchor = results[0]
     print(f"{'items':>6} {'jobs':>6} {'outputs':>8} {'dry-run s':>10} {'x':>6} {'no-op s':>8} "
-          f"{'x':>6} {'bare s':>7} {'/bare':>6} {'peak MiB':>9} {'x':>6}")  # fmt: skip
+          f"{'x':>6} {'bare s':>7} {'/bare':>6} {'2-job s':>8} {'/2-job':>7} {'peak MiB':>9} "
+          f"{'x':>6}")  # fmt: skip
     for row in results:
         print(
             f"{row['items']:>6} {row['jobs']:>6} {row['outputs']:>8} {row['dry_run_s']:>10.2f} "
             f"{row['dry_run_s'] / anchor['dry_run_s']:>6.2f} {row['noop_s']:>8.2f} "
             f"{row['noop_s'] / anchor['noop_s']:>6.2f} {row['bare_noop_s']:>7.2f} "
-            f"{row['noop_s'] / row['bare_noop_s']:>6.2f} {row['peak_rss_mib']:>9.0f} "
+            f"{row['noop_s'] / row['bare_noop_s']:>6.2f} {row['two_job_noop_s']:>8.2f} "
+            f"{row['noop_s'] / row['two_job_noop_s']:>7.2f} {row['peak_rss_mib']:>9.0f} "
             f"{row['peak_rss_mib'] / anchor['peak_rss_mib']:>6.2f}"
         )
     growth = ", ".join(f"{row['items'] / anchor['items']:.0f}x" for row in results)
