@@ -140,8 +140,8 @@ def ledger_job(
     from .review import review_html as render_review_html
     from .review import review_rows, review_to_tsv
 
-    check_detection_index(detection_index, detections)
-    loaded = sorted((read_json(path) for path in detections), key=lambda d: d["order_key"])
+    documents = check_detection_index(detection_index, detections)
+    loaded = sorted(documents, key=lambda d: d["order_key"])
     ordered = [(d["item_id"], d["order_key"], d["detections"]) for d in loaded]
     updated = update_ledger(ledger, ordered, load_register(register))
     texts = {
