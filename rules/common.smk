@@ -8,7 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from fieldcorpus.cluster import gpu_request_problem
+from fieldcorpus.cluster import gpu_request_problem, preflight_problem
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
 from fieldcorpus.formats import TRANSCRIPT_FORMATS, output_key
@@ -59,6 +59,23 @@ _gpu_problem = gpu_request_problem(
 )
 if _gpu_problem:
     raise WorkflowError(f"fieldcorpus: {_gpu_problem}")
+
+# The submitting run only: jobs on the nodes re-read this file with the profile's values.
+if workflow.is_main_process:
+    _preflight_problem = preflight_problem(
+        workflow.resource_settings.default_resources or {},
+        workflow.resource_settings.overwrite_resources,
+        {
+            "conda-prefix": workflow.deployment_settings.conda_prefix,
+            "apptainer-prefix": workflow.deployment_settings.apptainer_prefix,
+        },
+        [
+            method.item_to_choice()
+            for method in workflow.deployment_settings.deployment_method
+        ],
+    )
+    if _preflight_problem:
+        raise WorkflowError(f"fieldcorpus: {_preflight_problem}")
 
 
 wildcard_constraints:

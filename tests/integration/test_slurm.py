@@ -118,23 +118,25 @@ def slurm_cluster():
 
 
 def cluster_profile(target: Path, cluster: dict[str, str]) -> Path:
-    """profiles/slurm as shipped, with this cluster's account and partition filled in.
+    """profiles/slurm exactly as shipped, with this cluster's account and partition filled in.
 
-    No conda on the test machine: the jobs use the venv that runs the tests (the README says so).
-    """
-    profile = yaml.safe_load(PROFILE.read_text())
-    assert profile.pop("software-deployment-method") == "conda"
-    assert "CHANGE-ME" in profile.pop("conda-prefix")
-    resources = profile["default-resources"]
-    assert "CHANGE-ME" in resources["slurm_account"]
-    assert "CHANGE-ME" in resources["slurm_partition"]
-    resources["slurm_account"] = cluster["SLURM_ACCOUNT"]
-    resources["slurm_partition"] = cluster["SLURM_PARTITION"]
-    # Test-only: poll sooner than a real cluster needs, and keep the logs the checks read.
-    profile["slurm-init-seconds-before-status-checks"] = 5
-    profile["slurm-keep-successful-logs"] = True
+    Nothing else changes: no software-deployment method, so the jobs run in the venv that runs
+    the tests, as they run in the project's .venv on a cluster."""
+    shipped = PROFILE.read_text()
+    filled = shipped.replace('"CHANGE-ME-account"', f'"{cluster["SLURM_ACCOUNT"]}"').replace(
+        '"CHANGE-ME-partition"', f'"{cluster["SLURM_PARTITION"]}"'
+    )
+    changed = [
+        (before, after)
+        for before, after in zip(shipped.splitlines(), filled.splitlines(), strict=True)
+        if before != after
+    ]
+    assert len(changed) == 2 and all("CHANGE-ME" in before for before, _ in changed), changed
+    active = [line.split("#", 1)[0] for line in filled.splitlines()]
+    assert not any("CHANGE-ME" in line for line in active), "a CHANGE-ME the test does not fill"
+    assert "software-deployment-method" not in yaml.safe_load(filled)
     target.mkdir(parents=True)
-    (target / "profile.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    (target / "profile.yaml").write_text(filled)
     return target
 
 
@@ -154,6 +156,8 @@ def snakemake_on_cluster(workdir: Path, profile: Path, cluster: dict, *args: str
         str(workdir),
         "--profile",
         str(profile),
+        # Observation only, not behaviour: keep SLURM's logs, which show each job ran in SLURM.
+        "--slurm-keep-successful-logs",
         *args,
     ]
     env = {
