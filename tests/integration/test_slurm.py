@@ -1,5 +1,6 @@
 """The demo through profiles/slurm on a real one-node SLURM (munge, slurmdbd, slurmctld, slurmd)
-that the module starts on this machine and stops afterwards (tests/slurm/*.sh)."""
+that the module starts on this machine and stops afterwards (tests/slurm/*.sh); and the
+pre-flight check that stops a run before any job while the profile is not ready."""
 
 from __future__ import annotations
 
@@ -251,3 +252,54 @@ def test_the_demo_through_the_slurm_profile_equals_a_local_run(slurm_cluster, de
 
     # The same shareable outputs as the local demo run, byte for byte.
     assert shareable_digest(workdir / "results" / "shareable") == local
+
+
+def preflight_run(workdir: Path, profile: Path, *args: str, path: str | None = None):
+    """Snakemake with a cluster profile, no cluster needed: the pre-flight stops it at startup."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    if path is not None:
+        env["PATH"] = path
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
+    command += ["-d", str(workdir), "--profile", str(profile), *args]
+    return subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def preflight_line(result: subprocess.CompletedProcess) -> str:
+    output = result.stdout + result.stderr
+    lines = [line for line in output.splitlines() if "fieldcorpus: cannot start:" in line]
+    assert result.returncode != 0 and len(lines) == 1, output[-3000:]
+    assert "submitted with SLURM jobid" not in output
+    return lines[0]
+
+
+def test_the_shipped_profile_stops_before_any_job_while_change_me_is_left(tmp_path):
+    workdir = make_workdir(tmp_path / "run")
+    line = preflight_line(preflight_run(workdir, PROFILE.parent))
+    assert "slurm_account is still CHANGE-ME" in line
+    assert "slurm_partition is still CHANGE-ME" in line
+    assert "sacctmgr show associations" in line and "sinfo --summarize" in line
+    assert not (workdir / ".snakemake" / "slurm_logs").exists()
+    assert not (workdir / "results" / "shareable").exists()
+
+
+def test_sdm_conda_without_conda_stops_naming_conda(tmp_path):
+    # The PATH a login node without conda has: the venv, the system's commands.
+    path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/bin", "/bin"])
+    if shutil.which("conda", path=path):
+        pytest.skip("conda is installed on this machine")
+    workdir = make_workdir(tmp_path / "run")
+    profile = cluster_profile(
+        tmp_path / "profile", {"SLURM_ACCOUNT": "demo-account", "SLURM_PARTITION": "demo-part"}
+    )
+    conda_prefix = str(tmp_path / "conda-envs")
+    result = preflight_run(
+        workdir, profile, "--sdm", "conda", "--conda-prefix", conda_prefix, path=path
+    )
+    line = preflight_line(result)
+    assert "--sdm conda but no conda on PATH" in line
+    assert "CHANGE-ME" not in line
+    # Ours comes first, before Snakemake's own conda probe and before any job.
+    assert "Error running conda info" not in result.stdout + result.stderr
+    assert not (tmp_path / "conda-envs").exists()

@@ -1,10 +1,12 @@
-"""profiles/slurm: site values are marked placeholders; nothing site-specific is in rules/."""
+"""profiles/slurm: site values are marked placeholders; nothing site-specific is in rules/; the
+pre-flight check names what is left to fill in or install."""
 
 from __future__ import annotations
 
 import re
 
 import yaml
+from fieldcorpus.cluster import preflight_problem
 
 from tests.conftest import REPO
 
@@ -64,3 +66,47 @@ def test_rules_declare_only_portable_resources():
             assert names <= {"mem_mb", "runtime", "disk_mb", "tmpdir"}, (path.name, names)
         site_resource = r"\b(slurm_\w+|gpu|gpu_model|gres|constraint|qos|nodes)\s*="
         assert not re.search(site_resource, text), path.name
+
+
+def commands_on(*installed: str):
+    """A PATH lookup for a machine that has exactly these commands."""
+    return lambda command: f"/usr/bin/{command}" if command in installed else None
+
+
+def test_preflight_names_every_placeholder_the_shipped_profile_holds_in_one_line():
+    problem = preflight_problem(
+        PROFILE["default-resources"], {}, {}, [], find_command=commands_on("sbatch")
+    )
+    assert problem is not None and "\n" not in problem
+    assert "slurm_account is still CHANGE-ME (your account: sacctmgr" in problem
+    assert "slurm_partition is still CHANGE-ME (your partition: sinfo --summarize)" in problem
+    assert "mem_mb" not in problem and "sbatch" not in problem
+
+
+def test_preflight_passes_a_filled_in_profile_on_a_login_node():
+    filled = {**PROFILE["default-resources"], "slurm_account": "a1", "slurm_partition": "cpu"}
+    assert preflight_problem(filled, {}, {}, [], find_command=commands_on("sbatch")) is None
+    # A local run names no SLURM resources and needs no sbatch.
+    assert preflight_problem({"mem_mb": 1000}, {}, {}, [], find_command=commands_on()) is None
+
+
+def test_preflight_names_a_missing_sbatch_conda_or_apptainer():
+    filled = {"slurm_account": "a1", "slurm_partition": "cpu"}
+    problem = preflight_problem(filled, {}, {}, ["conda"], find_command=commands_on())
+    assert "no sbatch on PATH" in problem
+    assert "--sdm conda but no conda on PATH" in problem and "\n" not in problem
+    assert preflight_problem(filled, {}, {}, ["conda"], commands_on("sbatch", "conda")) is None
+    problem = preflight_problem(filled, {}, {}, ["apptainer"], commands_on("sbatch"))
+    assert "--sdm apptainer but no apptainer or singularity on PATH" in problem
+    for container_command in ("apptainer", "singularity"):
+        installed = commands_on("sbatch", container_command)
+        assert preflight_problem(filled, {}, {}, ["apptainer"], installed) is None
+
+
+def test_preflight_finds_placeholders_in_rule_resources_and_prefixes():
+    rule_resources = {"transcribe_recording": {"slurm_partition": "CHANGE-ME-gpu-partition"}}
+    paths = {"conda-prefix": "/CHANGE-ME/conda-envs", "apptainer-prefix": None}
+    problem = preflight_problem({}, rule_resources, paths, [], find_command=commands_on())
+    assert "set-resources transcribe_recording slurm_partition is still CHANGE-ME" in problem
+    assert "conda-prefix is still CHANGE-ME" in problem
+    assert "apptainer-prefix" not in problem
