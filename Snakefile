@@ -12,6 +12,10 @@ validate(config, "config/schemas/config.schema.yaml")
 report: "report/workflow.rst"
 
 
+# Used only with --sdm apptainer (README: HPC / SLURM); built from containers/fieldcorpus.def.
+container: "containers/fieldcorpus.sif"
+
+
 include: "rules/common.smk"
 include: "rules/inventory.smk"
 include: "rules/transcribe.smk"

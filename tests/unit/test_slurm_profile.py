@@ -4,6 +4,7 @@ pre-flight check names what is left to fill in or install."""
 from __future__ import annotations
 
 import re
+import tomllib
 
 import yaml
 from fieldcorpus.cluster import preflight_problem
@@ -110,3 +111,19 @@ def test_preflight_finds_placeholders_in_rule_resources_and_prefixes():
     assert "set-resources transcribe_recording slurm_partition is still CHANGE-ME" in problem
     assert "conda-prefix is still CHANGE-ME" in problem
     assert "apptainer-prefix" not in problem
+
+
+def test_the_container_installs_what_make_setup_installs():
+    definition = (REPO / "containers" / "fieldcorpus.def").read_text()
+    makefile = (REPO / "Makefile").read_text()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    python = re.search(r">=(3\.\d+)", project["requires-python"]).group(1)
+    assert re.search(rf"^From: python:{re.escape(python)}-", definition, re.M)
+    for pinned in ("pyproject.toml", "constraints.txt", "requirements-no-deps.txt"):
+        assert re.search(rf"^\s+{re.escape(pinned)} /opt/fieldcorpus/src/", definition, re.M)
+        assert pinned in makefile
+    assert "-c constraints.txt .\n" in definition
+    assert "--no-deps -c constraints.txt -r requirements-no-deps.txt" in definition
+    # The image Snakemake's --sdm apptainer uses is the one the definition's comment builds.
+    image = re.search(r'^container: "([^"]+)"$', (REPO / "Snakefile").read_text(), re.M).group(1)
+    assert f"apptainer build {image} containers/fieldcorpus.def" in definition
