@@ -80,7 +80,8 @@ def collection_date(item: dict) -> datetime.date:
 
 def wave_number(item: dict) -> int:
     wave = item["wave"]
-    if isinstance(wave, bool) or not str(wave).strip().isdigit():
+    digits = str(wave).strip()
+    if isinstance(wave, bool) or not (digits.isascii() and digits.isdigit()):
         raise FieldcorpusError(
             item["item_id"], "wave is not a whole number", "fix its manifest row and rerun"
         )

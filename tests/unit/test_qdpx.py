@@ -286,6 +286,7 @@ def test_a_new_wave_leaves_every_earlier_source_and_file_byte_identical():
         ("collected_on", "10/03/2025", "collected_on is not an ISO date"),
         ("collected_on", "2025-02-30", "collected_on is not an ISO date"),
         ("wave", "2a", "wave is not a whole number"),
+        ("wave", "²", "wave is not a whole number"),
         ("wave", True, "wave is not a whole number"),
     ],
 )
