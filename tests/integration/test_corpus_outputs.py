@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -23,6 +24,7 @@ from PIL import Image, PngImagePlugin
 
 from tests.chromium import Chromium
 from tests.conftest import copy_run, shared_path, snakemake
+from tests.refi_client import read_project
 
 pytestmark = pytest.mark.integration
 
@@ -189,6 +191,29 @@ def test_qdpx_validates_with_one_case_per_practice_and_its_sources(demo_run, gro
     # Audio is identifiable: it never enters an export unless the data manager opts in.
     assert not root.findall(".//q:AudioSource", NS)
     assert all(name.endswith((".qde", ".txt", ".docx")) for name in archive.namelist())
+
+
+@pytest.mark.parametrize("group", [*PRACTICES, "all"])
+def test_a_client_sees_dated_sources_with_their_variables_and_cases_with_their_own(demo_run, group):
+    rows = [r for r in manifest(demo_run) if group in ("all", r["practice"])]
+    client = read_project((shareable(demo_run) / "qda" / f"{group}.qdpx").read_bytes())
+    assert client.source_variables == {"practice", "wave", "collected_on", "kind", "role"}
+    assert client.case_variables == {"case_practice"}
+    assert set(client.sources) == {r["item_id"] for r in rows}
+    for row in rows:
+        source = client.sources[row["item_id"]]
+        assert source.variables == {
+            "practice": row["practice"],
+            "wave": int(row["wave"]),
+            "collected_on": datetime.date.fromisoformat(row["collected_on"]),
+            "kind": row["kind"],
+            "role": row["role"],
+        }
+        assert source.stamped.created.date().isoformat() == row["collected_on"]
+        assert source.stamped.modified == source.stamped.created
+        assert source.stamped.creating_user in client.users
+    for practice, case in client.cases.items():
+        assert case["variables"] == {"case_practice": practice}
 
 
 def test_rerunning_the_corpus_stage_gives_identical_bytes(demo_run, tmp_path):

@@ -22,6 +22,7 @@ from lxml import etree
 from rocrate.rocrate import ROCrate
 
 from tests.conftest import copy_run, shared_path, snakemake
+from tests.refi_client import read_project
 
 pytestmark = pytest.mark.integration
 
@@ -146,6 +147,31 @@ def test_the_qdpx_plays_the_redacted_audio_in_sync_and_validates(audio_run):
             assert text[position:].startswith(f"[{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:")
         assert abs(sync[-1][1] - float(units[-1]["end"]) * 1000) <= 100
         assert sync[0][1] <= 100 + starts[0]
+
+
+def test_a_client_reads_the_audio_and_every_other_source_dated_with_their_variables(audio_run):
+    rows = {r["item_id"]: r for r in read_tsv(audio_run / "demo/manifest.tsv")}
+    for item_id, practice in SHARED_ITEMS.items():
+        client = read_project((audio_run / SHAREABLE / f"qda/{practice}.qdpx").read_bytes())
+        assert client.source_variables == {"practice", "wave", "collected_on", "kind", "role"}
+        assert client.case_variables == {"case_practice"}
+        assert client.cases[practice]["variables"] == {"case_practice": practice}
+        assert item_id in client.cases[practice]["members"]
+        assert [s.name for s in client.sources.values() if s.element == "AudioSource"] == [item_id]
+        for name, source in client.sources.items():
+            row = rows[name]
+            assert source.variables["practice"] == practice
+            assert source.variables["wave"] == int(row["wave"])
+            assert source.variables["collected_on"].isoformat() == row["collected_on"]
+            assert source.stamped.created.date().isoformat() == row["collected_on"]
+        audio = client.sources[item_id]
+        assert audio.transcript.created == audio.stamped.created
+        # Every SyncPoint lies inside the redacted recording the client plays.
+        assert audio.media_ms > 0 and len(audio.sync) >= 3
+        assert all(0 <= ms <= audio.media_ms for _, ms in audio.sync)
+        assert [ms for _, ms in audio.sync] == sorted(ms for _, ms in audio.sync)
+        assert [p for p, _ in audio.sync] == sorted(p for p, _ in audio.sync)
+        assert all(p <= len(audio.text) for p, _ in audio.sync)
 
 
 def test_lineage_crate_and_leak_check_list_the_audio(audio_run):

@@ -1,14 +1,19 @@
+import datetime
 import io
 import zipfile
 
 import docx
+import numpy as np
 import pytest
+import soundfile
+from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.qdpx import NAMESPACE, build_project, guid, qdpx_bytes, sync_points, write_qdpx
 from fieldcorpus.units import render_text
 from lxml import etree
 
 from tests.conftest import shared_path
-from tests.items import small_study
+from tests.items import document_item, small_study, speech_item
+from tests.refi_client import read_project
 
 NS = {"q": NAMESPACE}
 
@@ -102,7 +107,10 @@ def test_audio_only_when_passed_becomes_an_audio_source_with_sync_points(tmp_pat
     transcript = audio[0].find("q:Transcript", NS)
     text = dict(files)["sources/" + transcript.get("plainTextPath").removeprefix("internal://")]
     text = text.decode("utf-8")
-    points = [(int(p.get("position")), int(p.get("timeStamp"))) for p in transcript]
+    points = [
+        (int(p.get("position")), int(p.get("timeStamp")))
+        for p in transcript.iterfind("q:SyncPoint", NS)
+    ]
     assert [ms for _, ms in points] == [0, 8880, 65200, 70000]
     assert text[points[2][0] :].startswith("[00:01:05] S1: Thank you")
     assert points[3][0] == len(text.rstrip("\n"))
@@ -149,8 +157,6 @@ def test_archive_is_byte_identical_and_has_fixed_entries(tmp_path):
     assert infos[0].filename == "project.qde"
     assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in infos)
     assert [i.filename for i in infos[1:]] == sorted(i.filename for i in infos[1:])
-    qde = zipfile.ZipFile(io.BytesIO(data)).read("project.qde")
-    assert b"DateTime" not in qde
 
 
 def test_qdpx_bytes_is_a_valid_zip_of_what_it_is_given():
@@ -158,3 +164,138 @@ def test_qdpx_bytes_is_a_valid_zip_of_what_it_is_given():
     archive = zipfile.ZipFile(io.BytesIO(data))
     assert archive.testzip() is None
     assert archive.read("sources/a.txt") == b"hello"
+
+
+SOURCE_VARIABLES = {"practice", "wave", "collected_on", "kind", "role"}
+
+
+def test_a_client_finds_source_variables_on_sources_and_the_case_variable_on_cases(schema):
+    documents = small_study()
+    data = qdpx_bytes(*build_project(documents, "x"))
+    schema.assertValid(etree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("project.qde")))
+    client = read_project(data)
+    assert client.source_variables == SOURCE_VARIABLES
+    assert client.case_variables == {"case_practice"}
+    assert client.variable_types == {
+        "practice": "Text",
+        "wave": "Integer",
+        "collected_on": "Date",
+        "kind": "Text",
+        "role": "Text",
+        "case_practice": "Text",
+    }
+    for document in documents:
+        item = document["item"]
+        assert client.sources[item["item_id"]].variables == {
+            "practice": item["practice"],
+            "wave": item["wave"],
+            "collected_on": datetime.date.fromisoformat(item["collected_on"]),
+            "kind": item["kind"],
+            "role": item["role"],
+        }
+    for practice, case in client.cases.items():
+        assert case["variables"] == {"case_practice": practice}
+        assert {client.sources[m].variables["practice"] for m in case["members"]} == {practice}
+
+
+def test_every_source_and_transcript_is_dated_by_its_collection_date(tmp_path):
+    wav = tmp_path / "P01-W1-INT-01.wav"
+    soundfile.write(wav, np.zeros(16000 * 90, dtype=np.int16), 16000)
+    documents = small_study()
+    client = read_project(qdpx_bytes(*build_project(documents, "x", audio={"P01-W1-INT-01": wav})))
+    dated = [(s.name, s.stamped) for s in client.sources.values()]
+    dated += [(s.name, s.transcript) for s in client.sources.values() if s.transcript]
+    assert len(dated) == len(documents) + 1
+    collected = {d["item"]["item_id"]: d["item"]["collected_on"] for d in documents}
+    for name, stamped in dated:
+        assert stamped.created.date().isoformat() == collected[name]
+        assert stamped.created.utcoffset() == datetime.timedelta(0)
+        assert stamped.modified == stamped.created  # pseudonymised items never change
+        assert {stamped.creating_user, stamped.modifying_user} <= client.users
+        assert stamped.creating_user is not None and stamped.modifying_user is not None
+    assert client.stamped.created.date().isoformat() == min(collected.values())
+    assert client.stamped.modified.date().isoformat() == max(collected.values())
+    assert client.stamped.creating_user in client.users
+
+
+def test_the_audio_source_keeps_every_sync_point_inside_its_recording(tmp_path, schema):
+    """The recogniser's last word ends 40 ms after the decoded audio: the SyncPoint may not."""
+    recording = speech_item(
+        "P01-W3-INT-01",
+        "P01",
+        3,
+        "2026-01-15",
+        turns=[(0.0, 5.0, "S1", "How are reviews going?"), (5.5, 12.04, "S2", "Better.")],
+    )
+    recording["source"]["duration_s"] = 12.0
+    wav = tmp_path / "P01-W3-INT-01.wav"
+    soundfile.write(wav, np.zeros(16000 * 12, dtype=np.int16), 16000)
+    transcript = tmp_path / "P01-W3-INT-01.docx"
+    docx.Document().save(transcript)
+    qde, files = build_project(
+        [recording],
+        "x",
+        docx={"P01-W3-INT-01": transcript},
+        audio={"P01-W3-INT-01": wav},
+    )
+    schema.assertValid(etree.fromstring(qde))
+    source = read_project(qdpx_bytes(qde, files)).sources["P01-W3-INT-01"]
+    assert source.element == "AudioSource" and source.media == wav.read_bytes()
+    assert source.media_ms == 12000
+    assert [ms for _, ms in source.sync] == [0, 5500, 12000]
+    assert all(0 <= ms <= source.media_ms for _, ms in source.sync)
+    assert [p for p, _ in source.sync] == sorted(p for p, _ in source.sync)
+    assert source.text[source.sync[1][0] :].startswith("[00:00:05] S2: Better.")
+    # The DOCX transcript travels as the Transcript's rich text, as for a TextSource.
+    element = etree.fromstring(qde).find(".//q:Transcript", NS)
+    rich = element.get("richTextPath").removeprefix("internal://")
+    assert dict(files)[f"sources/{rich}"] == transcript.read_bytes()
+
+
+def test_sync_points_are_clamped_into_the_recording():
+    units = [
+        {"id": "u1", "start": -0.02, "end": 1.0, "speaker": "S1", "text": "Hello."},
+        {"id": "u2", "start": 1.5, "end": 2.31, "speaker": "S2", "text": "Yes."},
+    ]
+    text = render_text({"units": units})
+    assert sync_points(text, units, duration_s=2.3) == [
+        (0, 0),
+        (text.index("[00:00:01]"), 1500),
+        (len(text) - 1, 2300),
+    ]
+    assert sync_points(text, units)[-1] == (len(text) - 1, 2310)
+
+
+def test_a_new_wave_leaves_every_earlier_source_and_file_byte_identical():
+    before_qde, before_files = build_project(small_study(), "x")
+    wave3 = document_item("P02-W3-DOC-01", "P02", 3, "2026-02-02", blocks=[(1, "Policy.", False)])
+    after_qde, after_files = build_project([*small_study(), wave3], "x")
+    before = {s.get("name"): s for s in etree.fromstring(before_qde).iterfind(".//q:Sources/*", NS)}
+    after = {s.get("name"): s for s in etree.fromstring(after_qde).iterfind(".//q:Sources/*", NS)}
+    assert set(after) == {*before, "P02-W3-DOC-01"}
+    for name, element in before.items():
+        assert etree.tostring(after[name], with_tail=False) == etree.tostring(
+            element, with_tail=False
+        )
+    assert set(before_files) <= set(after_files)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("collected_on", "10/03/2025", "collected_on is not an ISO date"),
+        ("collected_on", "2025-02-30", "collected_on is not an ISO date"),
+        ("wave", "2a", "wave is not a whole number"),
+        ("wave", "²", "wave is not a whole number"),
+        ("wave", True, "wave is not a whole number"),
+    ],
+)
+def test_a_bad_date_or_wave_fails_naming_the_item_and_the_fix(field, value, reason):
+    documents = small_study()
+    documents[0]["item"][field] = value
+    with pytest.raises(FieldcorpusError) as error:
+        build_project(documents, "x")
+    message = str(error.value)
+    assert message.startswith(f"item P01-W2-INT-01: {reason}")
+    assert "manifest row" in message
+    assert str(value) not in message
