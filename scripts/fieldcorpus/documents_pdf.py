@@ -5,6 +5,7 @@ headers and footers dropped, pages without a text layer read by OCR."""
 from __future__ import annotations
 
 import logging
+import math
 import re
 import statistics
 from collections import Counter
@@ -29,8 +30,10 @@ WORD_GAP_EM = 0.1
 # widely spaced words cannot pass its word spaces off as letter spacing.
 MAX_TRACKING_EM = 0.3
 MIN_GAPS_FOR_TRACKING = 4
+# A character whose baseline climbs by less than this share of its advance is level.
+LEVEL_TOLERANCE = 0.01
 # Boxes whose middles are this close (in line heights) share a line.
-ROW_SPREAD = 0.35
+ROW_SPREAD = 0.5
 # A column gutter is at least MIN_GUTTER_EM font sizes wide and empty on every line it passes;
 # at least MIN_COLUMN_LINES lines have words on both sides of it, and each side's lines carry
 # MIN_COLUMN_WORDS words or more (median), so line numbers, labels and borderless tables of
@@ -300,42 +303,56 @@ def _lines_of(region: list[Box], number: int) -> list[Line | Table]:
     return sorted(items, key=lambda item: item.top)
 
 
+def _is_level(char: dict) -> bool:
+    """Set the ordinary way: left to right on a horizontal baseline (slanted italics included)."""
+    a, b = (char.get("matrix") or (1, 0))[:2]
+    return a > 0 and abs(b) <= LEVEL_TOLERANCE * a
+
+
+def _box(char: dict) -> Box:
+    return Box(
+        char["text"],
+        char["x0"],
+        char["x1"],
+        char["top"],
+        char["bottom"],
+        char.get("size", 0.0),
+        _is_bold(char),
+    )
+
+
 def _chars(page) -> list[Box]:
-    return [
-        Box(
-            char["text"],
-            char["x0"],
-            char["x1"],
-            char["top"],
-            char["bottom"],
-            char.get("size", 0.0),
-            _is_bold(char),
-        )
-        for char in page.chars
-        if char.get("upright", True) and char["text"]
-    ]
+    return [_box(char) for char in page.chars if char["text"] and _is_level(char)]
 
 
-def _rotated_lines(page) -> list[str]:
-    """Text set sideways (margin notes, stamps), read along its own direction: upwards when the
-    glyphs are turned anticlockwise, downwards when clockwise."""
-    from pdfplumber.utils.text import extract_text
-
-    turned = [char for char in page.chars if not char.get("upright", True) and char["text"]]
-    if not turned:
-        return []
-    upwards = [char for char in turned if (char.get("matrix") or (0, 1))[1] > 0]
-    downwards = [char for char in turned if (char.get("matrix") or (0, 1))[1] <= 0]
-    lines = []
-    for chars, char_dir, line_dir in ((upwards, "btt", "ltr"), (downwards, "ttb", "rtl")):
-        if chars:
-            text = extract_text(
-                chars,
-                x_tolerance_ratio=WORD_GAP_EM * 2,
-                char_dir_rotated=char_dir,
-                line_dir_rotated=line_dir,
+def turned_lines(chars: list[dict]) -> list[str]:
+    """Text set at an angle (margin stamps, sideways table headings, diagonal labels) read
+    along its own baseline: characters are grouped by angle, placed on an axis along their
+    direction and read with the same line and word rules as level text."""
+    angles: dict[int, list[Box]] = {}
+    for char in chars:
+        a, b, _, _, e, f = char.get("matrix") or (1, 0, 0, 1, 0, 0)
+        length = math.hypot(a, b) or 1.0
+        along_x, along_y = a / length, b / length
+        size = char.get("size", 0.0)
+        along = e * along_x + f * along_y
+        baseline = e * along_y - f * along_x
+        advance = (char.get("adv") or 0.5) * length  # adv is in text space, before the matrix
+        angles.setdefault(round(math.degrees(math.atan2(b, a))), []).append(
+            Box(
+                char["text"],
+                along,
+                along + advance,
+                baseline - 0.75 * size,
+                baseline + 0.25 * size,
+                size,
+                _is_bold(char),
             )
-            lines.extend(text.splitlines())
+        )
+    lines = []
+    for angle in sorted(angles):
+        for row in text_rows(angles[angle]):
+            lines.append(" ".join(word.text for word in split_words(row)))
     return lines
 
 
@@ -384,7 +401,7 @@ def page_items(page, found: list, settings: dict) -> list[Line | Table]:
     for number, region in enumerate(regions):
         items.extend(_lines_of(region, number))
     bottom = max((item.top for item in items), default=0.0)
-    for text in _rotated_lines(page):
+    for text in turned_lines([c for c in page.chars if c["text"] and not _is_level(c)]):
         text = clean_line(text)
         if text:
             items.append(Line(text, bottom, bottom, 0.0, False, len(regions)))
