@@ -8,6 +8,9 @@ fontconfig zlib1g-dev nettle-dev`). Per file:
   agree    share of the words either extractor finds that both find (how much they agree)
   recall   share of the words both find that our units contain (glued or lost words lower it)
   unknown  share of our words that neither finds (glued words show up here)
+  neither  of those, the share that is no dictionary word either (/usr/share/dict/words, e.g.
+           `apt-get install wbritish`): where we join letters both references leave apart (code
+           listings set one character at a time) our words are dictionary words, glued ones not
 Both references are de-hyphenated at line ends as our units are; running headers are kept for
 this part (dropping them is a choice, not a lost word).
 
@@ -76,6 +79,14 @@ def poppler_text(path: Path) -> str:
     ).stdout
 
 
+def dictionary() -> set[str] | None:
+    path = Path("/usr/share/dict/words")
+    if not path.exists():
+        print("no /usr/share/dict/words (apt-get install wbritish): column 'neither' left empty")
+        return None
+    return {word.lower() for word in path.read_text(errors="replace").split()}
+
+
 def word_agreement(paths: list[Path]) -> None:
     """Per file, our units' words against the words pypdfium2 and pdftotext both find."""
     from fieldcorpus.documents_pdf import extract_pdf
@@ -83,7 +94,11 @@ def word_agreement(paths: list[Path]) -> None:
     if shutil.which("pdftotext") is None:
         print("pdftotext (poppler-utils) is MISSING: word agreement skipped")
         return
-    print(f"{'pdf':44} {'pages':>5} {'agree':>6} {'recall':>7} {'unknown':>8} {'words':>7}")
+    words = dictionary()
+    print(
+        f"{'pdf':44} {'pages':>5} {'agree':>6} {'recall':>7} {'unknown':>8} {'neither':>8} "
+        f"{'words':>7}"
+    )
     for path in paths:
         pdfium = reference_words("\n".join(pdfium_pages(path)))
         poppler = reference_words(poppler_text(path))
@@ -93,12 +108,16 @@ def word_agreement(paths: list[Path]) -> None:
         known = set(pdfium) | set(poppler)
         agree = sum(both.values()) / max(1, sum((pdfium | poppler).values()))
         recall = sum((both & ours).values()) / max(1, sum(both.values()))
-        unknown = sum(n for word, n in ours.items() if word not in known) / max(
-            1, sum(ours.values())
+        total = max(1, sum(ours.values()))
+        unknown = {word: n for word, n in ours.items() if word not in known}
+        neither = (
+            f"{sum(n for w, n in unknown.items() if w not in words) / total:8.2%}"
+            if words is not None
+            else f"{'':8}"
         )
         print(
             f"{path.name[:44]:44} {result['source']['pages']:5d} {agree:6.1%} {recall:7.1%} "
-            f"{unknown:8.2%} {sum(ours.values()):7d}"
+            f"{sum(unknown.values()) / total:8.2%} {neither} {sum(ours.values()):7d}"
         )
 
 

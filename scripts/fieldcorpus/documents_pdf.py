@@ -325,10 +325,11 @@ def _chars(page) -> list[Box]:
     return [_box(char) for char in page.chars if char["text"] and _is_level(char)]
 
 
-def turned_lines(chars: list[dict]) -> list[str]:
+def turned_lines(chars: list[dict]) -> list[list[str]]:
     """Text set at an angle (margin stamps, sideways table headings, diagonal labels) read
     along its own baseline: characters are grouped by angle, placed on an axis along their
-    direction and read with the same line and word rules as level text."""
+    direction and read with the same line and word rules as level text; one list of lines per
+    angle."""
     angles: dict[int, list[Box]] = {}
     for char in chars:
         a, b, _, _, e, f = char.get("matrix") or (1, 0, 0, 1, 0, 0)
@@ -349,11 +350,10 @@ def turned_lines(chars: list[dict]) -> list[str]:
                 _is_bold(char),
             )
         )
-    lines = []
-    for angle in sorted(angles):
-        for row in text_rows(angles[angle]):
-            lines.append(" ".join(word.text for word in split_words(row)))
-    return lines
+    return [
+        [" ".join(word.text for word in split_words(row)) for row in text_rows(angles[angle])]
+        for angle in sorted(angles)
+    ]
 
 
 def _words_text(chars: list[Box]) -> str:
@@ -401,10 +401,11 @@ def page_items(page, found: list, settings: dict) -> list[Line | Table]:
     for number, region in enumerate(regions):
         items.extend(_lines_of(region, number))
     bottom = max((item.top for item in items), default=0.0)
-    for text in turned_lines([c for c in page.chars if c["text"] and not _is_level(c)]):
-        text = clean_line(text)
-        if text:
-            items.append(Line(text, bottom, bottom, 0.0, False, len(regions)))
+    turned = turned_lines([char for char in page.chars if char["text"] and not _is_level(char)])
+    for number, lines in enumerate(turned, start=len(regions)):
+        for text in map(clean_line, lines):
+            if text:
+                items.append(Line(text, bottom, bottom, 0.0, False, number))
     return items
 
 

@@ -103,6 +103,20 @@ def tight_spacing_pdf(path: Path, sentence: str, gaps_pt: list[float]) -> Path:
     return path
 
 
+def turned_text_pdf(path: Path, body: str, turned: dict[int, str]) -> Path:
+    """A page of level text with more text set at angles (degrees anticlockwise), as a
+    received-stamp in the margin or a diagonal label is."""
+    pdf = FPDF(format="A4", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(56, 100, body)
+    for number, (angle, text) in enumerate(turned.items()):
+        with pdf.rotation(angle, x=120 + 150 * number, y=500):
+            pdf.text(120 + 150 * number, 500, text)
+    pdf.output(str(path))
+    return path
+
+
 def image_only_pdf(path: Path, lines: list[str]) -> Path:
     """A scan: one page that is a picture of printed text, with no text layer."""
     image_path = path.with_suffix(".source.png")

@@ -108,6 +108,19 @@ def test_pdf_two_columns_are_read_column_by_column(tmp_path):
     assert result["units"][0]["kind"] == "heading"
 
 
+def test_pdf_text_at_an_angle_is_read_along_its_baseline(tmp_path):
+    path = make.turned_text_pdf(
+        tmp_path / "stamped.pdf",
+        "The practice received the audit report from the integrated care board.",
+        {90: "Received by reception", 270: "Filed under audits", 45: "Draft for discussion"},
+    )
+    found = texts(extract_document(path, "D1", SETTINGS))
+    assert found[0] == "The practice received the audit report from the integrated care board."
+    assert sorted(found[1:]) == sorted(
+        ["Received by reception", "Filed under audits", "Draft for discussion"]
+    )
+
+
 def test_pdf_table_is_its_own_unit_with_cells_and_markdown(tmp_path):
     grid = [
         ["Step", "What to check", "Done"],
