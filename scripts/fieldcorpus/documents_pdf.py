@@ -182,34 +182,79 @@ def split_words(row: list[Box]) -> list[Box]:
     ]
 
 
-def _gutter(rows: list[list[Box]]) -> tuple[float, float] | None:
-    """The widest x-range that no line's box covers and that at least MIN_COLUMN_LINES lines
-    have words on both sides of, each side with MIN_COLUMN_WORDS words or more per line."""
-    boxes = [box for row in rows for box in row]
-    size = statistics.median([box.size for box in boxes if box.size] or [1.0])
-    left, right = min(box.x0 for box in boxes), max(box.x1 for box in boxes)
-    covered = sorted((box.x0, box.x1) for box in boxes)
-    free, reach = [], left
-    for x0, x1 in covered:
-        if x0 - reach >= MIN_GUTTER_EM * max(size, 1.0):
-            free.append((reach, x0))
-        reach = max(reach, x1)
-    best = None
-    for start, end in free:
-        if not left < start < end < right:
+def _spans(row: list[Box], width: float) -> list[tuple[float, float]]:
+    """A line's stretches of text: its boxes (left to right) with gaps narrower than `width`
+    closed, so that a line crossing a gutter covers it whole, word spaces and all."""
+    spans: list[list[float]] = []
+    for box in row:
+        if spans and box.x0 - spans[-1][1] < width:
+            spans[-1][1] = max(spans[-1][1], box.x1)
+        else:
+            spans.append([box.x0, box.x1])
+    return [(x0, x1) for x0, x1 in spans]
+
+
+def _gaps_between_lines(rows: list[list[Box]], width: float) -> list[tuple[float, float]]:
+    """x-ranges at least `width` wide, strictly inside the lines' extent, that at most half of
+    the lines reach into, each narrowed to where the fewest lines do (the lines that still
+    cross it are full-width headings, text or tables)."""
+    origin = math.floor(min(box.x0 for row in rows for box in row))
+    extent = math.ceil(max(box.x1 for row in rows for box in row)) - origin
+    steps = [0] * (extent + 2)
+    for row in rows:
+        for x0, x1 in _spans(row, width):
+            steps[math.floor(x0) - origin] += 1
+            steps[math.ceil(x1) - origin] -= 1
+    coverage, running = [], 0
+    for step in steps[: extent + 1]:
+        running += step
+        coverage.append(running)
+    found, x = [], 0
+    while x <= extent:
+        if coverage[x] > len(rows) / 2:
+            x += 1
             continue
+        run_end = x
+        while run_end + 1 <= extent and coverage[run_end + 1] <= len(rows) / 2:
+            run_end += 1
+        fewest = min(coverage[x : run_end + 1])
+        best_start, best_length, here = x, 0, x
+        while here <= run_end:
+            if coverage[here] == fewest:
+                length = 1
+                while here + length <= run_end and coverage[here + length] == fewest:
+                    length += 1
+                if length > best_length:
+                    best_start, best_length = here, length
+                here += length
+            else:
+                here += 1
+        start, end = origin + best_start, origin + best_start + best_length
+        if best_length >= width and best_start > 0 and best_start + best_length <= extent:
+            found.append((float(start), float(end)))
+        x = run_end + 1
+    return found
+
+
+def _gutter(rows: list[list[Box]]) -> tuple[float, float] | None:
+    """The gutter that most lines have words on both sides of (at least MIN_COLUMN_LINES, each
+    side with MIN_COLUMN_WORDS words or more per line), the widest of equals."""
+    size = statistics.median([box.size for row in rows for box in row if box.size] or [1.0])
+    best, best_key = None, None
+    for start, end in _gaps_between_lines(rows, MIN_GUTTER_EM * max(size, 1.0)):
         beside = [
-            (sum(box.x1 <= start for box in row), sum(box.x0 >= end for box in row)) for row in rows
+            (sum(box.x1 <= start for box in row), sum(box.x0 >= end for box in row))
+            for row in rows
+            if not any(box.x0 < end and box.x1 > start for box in row)
         ]
-        both = [(before, after) for before, after in beside if before and after]
-        if len(both) < MIN_COLUMN_LINES:
+        both = sum(1 for before, after in beside if before and after)
+        if both < MIN_COLUMN_LINES:
             continue
         before = statistics.median(count for count, _ in beside if count)
         after = statistics.median(count for _, count in beside if count)
-        if min(before, after) >= MIN_COLUMN_WORDS and (
-            best is None or end - start > best[1] - best[0]
-        ):
-            best = (start, end)
+        key = (both, end - start)
+        if min(before, after) >= MIN_COLUMN_WORDS and (best_key is None or key > best_key):
+            best, best_key = (start, end), key
     return best
 
 

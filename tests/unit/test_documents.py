@@ -79,7 +79,11 @@ def test_pdf_words_placed_without_spaces_come_out_word_for_word(tmp_path):
     assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
 
 
+CLOSING = "Ask at reception for this leaflet in large print or in another language, free of charge."
+
+
 def test_pdf_two_columns_are_read_column_by_column(tmp_path):
+    """A short heading above the columns and a full-width line below them keep their place."""
     left = [
         "The asthma clinic runs every Tuesday morning in the treatment room, and each review "
         "takes about twenty minutes with the practice nurse.",
@@ -96,15 +100,10 @@ def test_pdf_two_columns_are_read_column_by_column(tmp_path):
         tmp_path / "leaflet.pdf",
         "Living well with asthma",
         [left, right],
-        "Ask at reception for this leaflet in large print.",
+        CLOSING,
     )
     result = extract_document(path, "D1", SETTINGS)
-    assert texts(result) == [
-        "Living well with asthma",
-        *left,
-        *right,
-        "Ask at reception for this leaflet in large print.",
-    ]
+    assert texts(result) == ["Living well with asthma", *left, *right, CLOSING]
     assert result["units"][0]["kind"] == "heading"
 
 
