@@ -41,6 +41,8 @@ ROW_SPREAD = 0.5
 MIN_GUTTER_EM = 1.0
 MIN_COLUMN_LINES = 3
 MIN_COLUMN_WORDS = 3
+# The largest page PDF allows (200 inches), in points.
+MAX_PAGE_WIDTH = 14400
 
 
 @dataclass
@@ -200,6 +202,8 @@ def _gaps_between_lines(rows: list[list[Box]], width: float) -> list[tuple[float
     cross it are full-width headings, text or tables)."""
     origin = math.floor(min(box.x0 for row in rows for box in row))
     extent = math.ceil(max(box.x1 for row in rows for box in row)) - origin
+    if extent > MAX_PAGE_WIDTH:  # text placed far off any real page: read it across
+        return []
     steps = [0] * (extent + 2)
     for row in rows:
         for x0, x1 in _spans(row, width):
