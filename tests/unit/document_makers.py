@@ -66,6 +66,57 @@ def pdf_document(
     return path
 
 
+def two_column_pdf(path: Path, heading: str, columns: list[list[str]], closing: str) -> Path:
+    """A leaflet page: a full-width heading, two columns of paragraphs set side by side on the
+    same baselines (so a line-by-line reading interleaves them), then a full-width closing line."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", style="B", size=16)
+    pdf.set_xy(20, 20)
+    pdf.cell(170, 10, heading)
+    pdf.set_font("Helvetica", size=11)
+    lowest = 0.0
+    for left, paragraphs in zip((20, 112), columns, strict=True):
+        pdf.set_xy(left, 40)
+        for paragraph in paragraphs:
+            pdf.multi_cell(78, 5.5, paragraph, new_x="LEFT", new_y="NEXT")
+            pdf.set_xy(left, pdf.get_y() + 5.5)
+        lowest = max(lowest, pdf.get_y())
+    pdf.set_xy(20, lowest + 10)
+    pdf.cell(170, 6, closing)
+    pdf.output(str(path))
+    return path
+
+
+def tight_spacing_pdf(path: Path, sentence: str, gaps_pt: list[float]) -> Path:
+    """Text placed word by word with no space characters, as typesetters such as TeX write it,
+    the words `gaps_pt` apart in turn (narrower than pdfplumber's 3 pt default tolerance)."""
+    pdf = FPDF(format="A4", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    x = 56.0
+    for number, word in enumerate(sentence.split()):
+        pdf.text(x, 100, word)
+        x += pdf.get_string_width(word) + gaps_pt[number % len(gaps_pt)]
+    pdf.output(str(path))
+    return path
+
+
+def turned_text_pdf(path: Path, body: str, turned: dict[int, str]) -> Path:
+    """A page of level text with more text set at angles (degrees anticlockwise), as a
+    received-stamp in the margin or a diagonal label is."""
+    pdf = FPDF(format="A4", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(56, 100, body)
+    for number, (angle, text) in enumerate(turned.items()):
+        with pdf.rotation(angle, x=120 + 150 * number, y=500):
+            pdf.text(120 + 150 * number, 500, text)
+    pdf.output(str(path))
+    return path
+
+
 def image_only_pdf(path: Path, lines: list[str]) -> Path:
     """A scan: one page that is a picture of printed text, with no text layer."""
     image_path = path.with_suffix(".source.png")

@@ -70,6 +70,56 @@ def test_pdf_paragraphs_per_page_dehyphenated(tmp_path):
     assert [u["id"] for u in result["units"]] == ["p0001-b001", "p0001-b002", "p0002-b001"]
 
 
+def test_pdf_words_placed_without_spaces_come_out_word_for_word(tmp_path):
+    sentence = (
+        "Please bring your inhaler and spacer to the asthma review, and tell the nurse if you "
+        "have used your reliever more than three times a week."
+    )
+    path = make.tight_spacing_pdf(tmp_path / "tight.pdf", sentence, [1.6, 2.9, 2.2, 1.8])
+    assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
+
+
+CLOSING = "Ask at reception for this leaflet in large print or in another language, free of charge."
+
+
+def test_pdf_two_columns_are_read_column_by_column(tmp_path):
+    """A short heading above the columns and a full-width line below them keep their place."""
+    left = [
+        "The asthma clinic runs every Tuesday morning in the treatment room, and each review "
+        "takes about twenty minutes with the practice nurse.",
+        "Bring your inhalers, your spacer and your peak flow diary so that the nurse can check "
+        "how you use them and how your asthma has been.",
+    ]
+    right = [
+        "Repeat prescriptions can be ordered through the practice website or the NHS App, "
+        "and are ready to collect two working days later.",
+        "If your reliever inhaler is needed more than three times a week, book an appointment "
+        "before your next review is due.",
+    ]
+    path = make.two_column_pdf(
+        tmp_path / "leaflet.pdf",
+        "Living well with asthma",
+        [left, right],
+        CLOSING,
+    )
+    result = extract_document(path, "D1", SETTINGS)
+    assert texts(result) == ["Living well with asthma", *left, *right, CLOSING]
+    assert result["units"][0]["kind"] == "heading"
+
+
+def test_pdf_text_at_an_angle_is_read_along_its_baseline(tmp_path):
+    path = make.turned_text_pdf(
+        tmp_path / "stamped.pdf",
+        "The practice received the audit report from the integrated care board.",
+        {90: "Received by reception", 270: "Filed under audits", 45: "Draft for discussion"},
+    )
+    found = texts(extract_document(path, "D1", SETTINGS))
+    assert found[0] == "The practice received the audit report from the integrated care board."
+    assert sorted(found[1:]) == sorted(
+        ["Received by reception", "Filed under audits", "Draft for discussion"]
+    )
+
+
 def test_pdf_table_is_its_own_unit_with_cells_and_markdown(tmp_path):
     grid = [
         ["Step", "What to check", "Done"],
