@@ -1,14 +1,19 @@
-"""Transcription engines side by side on identical weights (run by hand, never in CI).
+"""Transcription side by side (run by hand, never in CI).
 
-    .venv/bin/python bench/transcription.py                  # CPU: all demo recordings
-    .venv/bin/python bench/transcription.py --device cuda    # adds float16 variants on a GPU
+    .venv/bin/python bench/transcription.py                  # accuracy: tiny.en and base, greedy
+                                                             # and beam 5, on all demo recordings
+    .venv/bin/python bench/transcription.py --grid engines   # engines and precisions, one model
+    .venv/bin/python bench/transcription.py --device cuda    # the same on a GPU (float16)
 
 Variants run interleaved (recording by recording) in one process, after a warm-up each, so load
-changes on a shared machine hit them alike. Anchor: faster-whisper int8 on CPU (float16 on GPU).
-Prints real-time factors (engine time / audio time, and wall time with VAD and speaker turns),
-their ratios to the anchor, WER against the demo scripts (Whisper's EnglishTextNormalizer),
-speaker attribution against the scripted turns, then peak RSS of 10- and 60-minute recordings,
-each in a fresh subprocess."""
+changes on a shared machine hit them alike. Anchor: the accuracy grid's anchor is the shipped
+configuration (config.yaml's model and beam); the engines grid's is faster-whisper int8 on CPU
+(float16 on GPU). Prints real-time factors (engine time / audio time, and wall time with speech
+detection and speaker turns), their ratios to the anchor, WER against the demo scripts (both
+sides normalised by Whisper's EnglishTextNormalizer: case, punctuation, spelling, numbers),
+10-second stretches with speech but no words (a decoder that skipped speech), windows decoded
+again by speech region, and speaker attribution against the scripted turns; then peak RSS of 10-
+and 60-minute recordings, each in a fresh subprocess."""
 
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO)]
 
+from fieldcorpus.audio import audio_windows  # noqa: E402
+from fieldcorpus.diarization import speech_regions  # noqa: E402
 from fieldcorpus.evaluation import attribution_accuracy, normalise  # noqa: E402
 from fieldcorpus.transcription import transcribe_recording  # noqa: E402
 
@@ -43,7 +50,7 @@ print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_max
 """
 
 
-def variants(device: str) -> dict[str, dict]:
+def engine_variants(device: str) -> dict[str, dict]:
     if device == "cuda":
         return {
             "faster-whisper float16 (anchor)": {"engine": "faster-whisper", "device": "cuda"},
@@ -66,11 +73,50 @@ def variants(device: str) -> dict[str, dict]:
     }
 
 
+def accuracy_variants(shipped: dict) -> dict[str, dict]:
+    """tiny.en and base, greedy and beam 5; the shipped configuration first (the anchor)."""
+    grid = {
+        f"{model.split(':')[-1]} {'greedy' if beam == 1 else f'beam {beam}'}": {
+            "model": model,
+            "beam_size": beam,
+        }
+        for model in ("bundled:tiny.en", "bundled:base")
+        for beam in (1, 5)
+    }
+    anchor = next(
+        (n for n, v in grid.items() if v == {k: shipped[k] for k in ("model", "beam_size")}),
+        None,
+    )
+    if anchor is None:
+        return {"shipped (anchor)": {}, **grid}
+    return {f"{anchor} (anchor, shipped)": grid.pop(anchor), **grid}
+
+
+def silent_stretches(units: list[dict], regions: list[tuple[float, float]], span: float = 10.0):
+    """10-second stretches holding at least 3 s of detected speech and not one decoded word."""
+    words = [w for u in units for w in (u.get("words") or [])]
+    end = max((b for _, b in regions), default=0.0)
+    found = 0
+    for k in range(int(end // span) + 1):
+        a, b = k * span, (k + 1) * span
+        speech = sum(max(0.0, min(b, e) - max(a, s)) for s, e in regions)
+        if speech >= 3.0 and not any(w["start"] < b and w["end"] > a for w in words):
+            found += 1
+    return found
+
+
 def demo_recordings(limit: int | None) -> list[dict]:
     with open(DEMO / "manifest.tsv", encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle, delimiter="\t")]
     rows = [r for r in rows if r["kind"] in ("interview", "clinic_review")]
     return rows[:limit] if limit else rows
+
+
+def speech_of(path: Path, item_id: str) -> list[tuple[float, float]]:
+    regions = []
+    for window in audio_windows(path, item_id, 300):
+        regions += speech_regions(window.samples, window.offset)
+    return regions
 
 
 def word_error_rate(references: list[str], hypotheses: list[str]) -> float:
@@ -98,9 +144,15 @@ def peak_memory(minutes: float, settings: dict, threads: int, models: str, folde
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--grid", choices=["accuracy", "engines"], default="accuracy")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--model", default="bundled:tiny.en")
-    parser.add_argument("--beam-size", type=int, default=None, help="default: config.yaml's")
+    parser.add_argument("--model", default=None, help="engines grid; default: config.yaml's")
+    parser.add_argument(
+        "--beam-size", type=int, default=None, help="engines grid; default: config.yaml's"
+    )
+    parser.add_argument(
+        "--speaker-turns", action="store_true", help="accuracy grid: also assign speakers"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--recordings", type=int, default=None, help="first N demo recordings")
     parser.add_argument("--memory-minutes", default="10,60", help="'' skips the memory runs")
@@ -112,30 +164,46 @@ def main() -> None:
     shipped = yaml.safe_load((REPO / "config/config.yaml").read_text())["transcription"]
     base = {
         **shipped,
-        "model": args.model,
+        "model": args.model or shipped["model"],
         "beam_size": args.beam_size or shipped["beam_size"],
         "language": "en",
-        "diarization": True,
+        "diarization": args.grid == "engines" or args.speaker_turns,
         "device": args.device,
     }
-    chosen = {name: {**base, **extra} for name, extra in variants(args.device).items()}
+    if args.grid == "engines":
+        extras = engine_variants(args.device)
+    else:
+        extras = accuracy_variants(shipped)
+        base["compute_type"] = "float16" if args.device == "cuda" else "int8"
+    chosen = {name: {**base, **extra} for name, extra in extras.items()}
     rows = demo_recordings(args.recordings)
     references = {
         r["item_id"]: json.loads((DEMO / "reference" / f"{r['item_id']}.json").read_text())["turns"]
         for r in rows
     }
     totals = {
-        name: {"engine_s": 0.0, "wall_s": 0.0, "hyp": [], "ref": [], "units": []} for name in chosen
+        name: {
+            "engine_s": 0.0,
+            "wall_s": 0.0,
+            "hyp": [],
+            "ref": [],
+            "units": [],
+            "holes": 0,
+            "redecoded": 0,
+        }
+        for name in chosen
     }
     audio_s = 0.0
-    beam = base["beam_size"]
-    print(f"device {args.device}, model {args.model}, beam {beam}, {len(rows)} recordings")
+    print(f"device {args.device}, grid {args.grid}, {len(rows)} recordings")
+    for name, settings in chosen.items():
+        print(f"  {name}: {settings['engine']} {settings['model']} beam {settings['beam_size']}")
     with tempfile.TemporaryDirectory() as folder:  # warm-up: model load, conversion, kernels
         clip = write_wav(Path(folder) / "warm-up.wav", demo_speech(10))
         for settings in chosen.values():
             transcribe_recording(clip, "warm-up", settings, args.threads, args.models_dir)
     for row in rows:
         path = DEMO / "fieldwork" / row["path"]
+        regions = speech_of(path, row["item_id"])
         for name, settings in chosen.items():
             start = time.perf_counter()
             result = transcribe_recording(
@@ -146,6 +214,8 @@ def main() -> None:
             totals[name]["hyp"].append(" ".join(u["text"] for u in result["units"]))
             totals[name]["ref"].append(" ".join(t["text"] for t in references[row["item_id"]]))
             totals[name]["units"].append((references[row["item_id"]], result["units"]))
+            totals[name]["holes"] += silent_stretches(result["units"], regions)
+            totals[name]["redecoded"] += len(result["flags"].get("skipped_speech_redecoded", []))
         audio_s += result["source"]["duration_s"]
         print(f"  {row['item_id']} done", flush=True)
 
@@ -154,21 +224,27 @@ def main() -> None:
     print(f"\naudio: {audio_s:.0f} s")
     header = (
         f"{'variant':34} {'RTF engine':>10} {'x anchor':>9} {'RTF wall':>9} "
-        f"{'WER':>7} {'speaker':>8}"
+        f"{'WER':>7} {'10s holes':>9} {'redecoded':>9} {'speaker':>8}"
     )
     print(header)
     print("-" * len(header))
     for name, total in totals.items():
         rtf = total["engine_s"] / audio_s
-        correct = weight = 0.0
-        for turns, units in total["units"]:
-            accuracy, coverage = attribution_accuracy(turns, units)
-            span = sum(t["end"] - t["start"] for t in turns) * coverage
-            correct, weight = correct + accuracy * span, weight + span
+        speaker = "-"
+        if chosen[name]["diarization"]:
+            correct = weight = 0.0
+            for turns, units in total["units"]:
+                accuracy, coverage = attribution_accuracy(turns, units)
+                span = sum(t["end"] - t["start"] for t in turns) * coverage
+                correct, weight = correct + accuracy * span, weight + span
+            speaker = f"{correct / weight:.1%}"
         print(
             f"{name:34} {rtf:10.3f} {rtf / anchor_rtf:9.2f} {total['wall_s'] / audio_s:9.3f} "
-            f"{word_error_rate(total['ref'], total['hyp']):7.1%} {correct / weight:8.1%}"
+            f"{word_error_rate(total['ref'], total['hyp']):7.1%} {total['holes']:9d} "
+            f"{total['redecoded']:9d} {speaker:>8}"
         )
+    print("WER: jiwer over all recordings, reference and hypothesis both normalised by Whisper's")
+    print("EnglishTextNormalizer (lowercase, punctuation, British/American spelling, numbers).")
     fw = [n for n in totals if n.startswith("faster-whisper float32")]
     oa = [n for n in totals if n.startswith("openai-whisper")]
     if fw and oa:

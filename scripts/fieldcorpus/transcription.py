@@ -17,6 +17,10 @@ from .whisper_models import ModelInfo, load_openai_model, openai_checkpoint, res
 log = logging.getLogger(__name__)
 
 ENGINES = ("faster-whisper", "openai-whisper")
+# Speech that no decoded word overlaps, for this long or longer, counts as skipped: Whisper's
+# beam search can emit one sentence with a timestamp 20-30 s later and jump past what was said.
+SKIPPED_SPEECH_SECONDS = 2.0
+WORD_TOLERANCE_SECONDS = 0.5
 TRUNCATED_WARNING = (
     "the recording ends early ({decoded:.0f} s of the {header:.0f} s its header gives): "
     "the transcript covers what decodes; supply the complete file and rerun for the rest"
@@ -93,8 +97,15 @@ class FasterWhisperEngine:
         return {"model": {"id": self.model_info.id, "sha256": self.model_info.sha256}}
 
     def transcribe(
-        self, window: AudioWindow, options: TranscriptionOptions, regions: list[tuple[float, float]]
+        self,
+        window: AudioWindow,
+        options: TranscriptionOptions,
+        regions: list[tuple[float, float]],
+        clip_to_speech: bool = False,
     ) -> Iterator[Segment]:
+        extra = {}
+        if clip_to_speech:
+            extra["clip_timestamps"] = _speech_clips(window, regions) or [0.0, 0.0]
         segments, _ = self.model.transcribe(
             window.samples,
             beam_size=options.beam_size,
@@ -104,7 +115,8 @@ class FasterWhisperEngine:
             initial_prompt=options.initial_prompt,
             hotwords=", ".join(options.hotwords) or None,
             temperature=0.0,
-            vad_filter=options.vad_filter,  # Silero; silence is cut out before decoding
+            vad_filter=options.vad_filter and not clip_to_speech,  # Silero cuts out silence
+            **extra,
         )
         for segment in segments:
             yield Segment(
@@ -154,13 +166,17 @@ class OpenAIWhisperEngine:
         }
 
     def transcribe(
-        self, window: AudioWindow, options: TranscriptionOptions, regions: list[tuple[float, float]]
+        self,
+        window: AudioWindow,
+        options: TranscriptionOptions,
+        regions: list[tuple[float, float]],
+        clip_to_speech: bool = False,
     ) -> Iterator[Segment]:
         import whisper
 
         prompt = " ".join(p for p in (options.initial_prompt, ", ".join(options.hotwords)) if p)
         extra = {}
-        if options.vad_filter:
+        if options.vad_filter or clip_to_speech:
             # openai-whisper has no VAD of its own: it decodes only our Silero regions.
             extra["clip_timestamps"] = _speech_clips(window, regions) or [0.0, 0.0]
         result = whisper.transcribe(
@@ -267,6 +283,7 @@ def transcribe_recording(
     window_seconds = float(settings.get("window_seconds", 300))
     segments: list[Segment] = []
     voice_windows = []
+    recovered: list[dict] = []
     region_count = 0
     decoded = 0.0
     total = duration_hint
@@ -277,9 +294,13 @@ def transcribe_recording(
         regions = _regions(window)
         clock = _spent(spent, "speech detection", clock)
         if regions:
+            decoded_segments = []
             for segment in engine.transcribe(window, options, regions):
-                segments.append(segment)
+                decoded_segments.append(segment)
                 _progress(item_id, segment.end, total)
+            segments += _recover_skipped_speech(
+                engine, window, options, regions, decoded_segments, item_id, recovered
+            )
             clock = _spent(spent, "transcription", clock)
             if diarize:
                 voice_windows += embed_regions(
@@ -308,6 +329,8 @@ def transcribe_recording(
     if not units:
         log.warning("item %s: no speech found; the transcript is empty", item_id)
     flags = {"no_speech": not units}
+    if recovered:
+        flags["skipped_speech_redecoded"] = recovered
     if ends_early(decoded, duration_hint):
         # What decodes is kept: a recorder that died mid-interview leaves no better copy.
         flags["truncated"] = True
@@ -337,6 +360,76 @@ def transcribe_recording(
         # Seconds per phase, for benchmarks; unit_document leaves it out of the transcript.
         "timings": {phase: round(seconds, 3) for phase, seconds in spent.items()},
     }
+
+
+def uncovered_speech(
+    segments: list[Segment], regions: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """Stretches of detected speech that no decoded word (or, without word timings, no
+    segment) overlaps, merged, at least SKIPPED_SPEECH_SECONDS long."""
+    covered = sorted(
+        (w["start"] - WORD_TOLERANCE_SECONDS, w["end"] + WORD_TOLERANCE_SECONDS)
+        for segment in segments
+        for w in (segment.words or [{"start": segment.start, "end": segment.end}])
+        if w["start"] is not None and w["end"] is not None
+    )
+    gaps: list[tuple[float, float]] = []
+    for start, end in regions:
+        cursor = start
+        for c_start, c_end in covered:
+            if c_end <= cursor or c_start >= end:
+                continue
+            if c_start > cursor:
+                gaps.append((cursor, c_start))
+            cursor = max(cursor, c_end)
+        if cursor < end:
+            gaps.append((cursor, end))
+    merged: list[list[float]] = []
+    for start, end in gaps:
+        if merged and start - merged[-1][1] <= WORD_TOLERANCE_SECONDS:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged if b - a >= SKIPPED_SPEECH_SECONDS]
+
+
+def _skipped_seconds(segments: list[Segment], regions: list[tuple[float, float]]) -> float:
+    return sum(end - start for start, end in uncovered_speech(segments, regions))
+
+
+def _recover_skipped_speech(
+    engine,
+    window: AudioWindow,
+    options: TranscriptionOptions,
+    regions: list[tuple[float, float]],
+    segments: list[Segment],
+    item_id: str,
+    recovered: list[dict],
+) -> list[Segment]:
+    """When the decoder jumped past speech, decode the window again one speech region at a
+    time (a jump cannot cross a region boundary) and keep whichever decode misses less."""
+    skipped = _skipped_seconds(segments, regions)
+    if not skipped:
+        return segments
+    again = list(engine.transcribe(window, options, regions, clip_to_speech=True))
+    still = _skipped_seconds(again, regions)
+    log.warning(
+        "item %s: %.1f s of speech in %.0f-%.0f s had no words; decoded again by speech "
+        "region: %.1f s without words",
+        item_id,
+        skipped,
+        window.offset,
+        window.end,
+        still,
+    )
+    recovered.append(
+        {
+            "window": [_round(window.offset), _round(window.end)],
+            "skipped_s": _round(skipped),
+            "after_s": _round(min(still, skipped)),
+        }
+    )
+    return again if still < skipped else segments
 
 
 def _spent(spent: dict[str, float], phase: str, since: float) -> float:

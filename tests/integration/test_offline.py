@@ -35,7 +35,7 @@ def test_bundled_defaults_run_with_the_network_cut(demo_run):
     require_network_isolation()
     found = transcripts(demo_run)
     assert found
-    assert {t["engine"]["model"]["id"] for t in found} == {"bundled:tiny.en"}
+    assert {t["engine"]["model"]["id"] for t in found} == {"bundled:base"}
     assert (demo_run / "results/shareable/leak-check.tsv").is_file()
 
 
@@ -63,7 +63,7 @@ def test_fetch_models_without_network_fails_and_caches_nothing(tmp_path):
     prefix = require_network_isolation()
     workdir = make_workdir(tmp_path / "run")
     config = workdir / "config" / "config.yaml"
-    config.write_text(config.read_text().replace("bundled:tiny.en", "small.en", 1))
+    config.write_text(config.read_text().replace("bundled:base", "small.en", 1))
     result = subprocess.run(
         [*prefix, sys.executable, "-m", "fieldcorpus.cli", "fetch-models"],
         cwd=workdir,

@@ -60,11 +60,12 @@ def test_speaker_attribution_is_at_least_85_percent_of_speech_time(demo_run):
 
 
 def test_transcripts_name_engine_model_and_sha256(demo_run):
-    tiny = resolve_model("bundled:tiny.en")
+    shipped = resolve_model("bundled:base", demo_run / "models")
     for row in recordings():
         engine = transcript(demo_run, row)["engine"]
         assert engine["name"] == "faster-whisper"
-        assert engine["model"] == {"id": "bundled:tiny.en", "sha256": tiny.sha256}
+        assert engine["model"] == {"id": "bundled:base", "sha256": shipped.sha256}
+        assert engine["parameters"]["beam_size"] == 5
         assert engine["diarization"]["speakers_given"] == 2
         assert "asthma" in engine["parameters"]["initial_prompt"].lower()
 

@@ -97,3 +97,52 @@ def test_an_mp3_cut_short_decodes_to_less_than_its_header_gives(tmp_path):
     whole_decoded = len(load_audio(whole, "P01-W1-INT-09")) / SAMPLE_RATE
     assert not ends_early(whole_decoded, recording_duration(whole, "P01-W1-INT-09"))
     assert not ends_early(decoded, None)
+
+
+def test_uncovered_speech_finds_speech_that_no_word_overlaps():
+    from fieldcorpus.transcription import Segment, uncovered_speech
+
+    regions = [(0.4, 6.0), (6.7, 10.6), (11.4, 13.7), (20.0, 28.5)]
+    # One sentence whose words the aligner placed 20-28 s in: 0.4-13.7 s was skipped.
+    skipped = [Segment(20.4, 28.6, "Hi", [{"word": "Hi", "start": 20.4, "end": 28.5}])]
+    assert uncovered_speech(skipped, regions) == [(0.4, 6.0), (6.7, 10.6), (11.4, 13.7)]
+    words = [{"word": "w", "start": a, "end": b} for a, b in regions]
+    assert uncovered_speech([Segment(0.0, 30.0, "all", words)], regions) == []
+    # A short unworded breath between words is not a skip.
+    breath = [(0.0, 5.0)]
+    two = [{"word": "a", "start": 0.0, "end": 1.5}, {"word": "b", "start": 3.4, "end": 5.0}]
+    assert uncovered_speech([Segment(0.0, 5.0, "a b", two)], breath) == []
+    # Without word timings the segment's own span counts.
+    assert uncovered_speech([Segment(0.0, 14.0, "text")], regions[:3]) == []
+
+
+def test_a_window_that_skipped_speech_is_decoded_again_by_speech_region():
+    from fieldcorpus.audio import AudioWindow
+    from fieldcorpus.transcription import (
+        Segment,
+        TranscriptionOptions,
+        _recover_skipped_speech,
+    )
+
+    regions = [(1.0, 6.0), (7.0, 12.0)]
+    full = [Segment(a, b, "said", [{"word": "said", "start": a, "end": b}]) for a, b in regions]
+
+    class RegionByRegion:
+        """Decodes whole windows with a skip, region by region without one (as beam 5 did)."""
+
+        calls: list[bool] = []
+
+        def transcribe(self, window, options, regions, clip_to_speech=False):
+            self.calls.append(clip_to_speech)
+            return iter(full if clip_to_speech else full[1:])
+
+    engine, recovered = RegionByRegion(), []
+    window = AudioWindow(0.0, np.zeros(16000 * 13, dtype=np.float32))
+    kept = _recover_skipped_speech(
+        engine, window, TranscriptionOptions(), regions, full[1:], "X1", recovered
+    )
+    assert kept == full and engine.calls == [True]
+    assert recovered == [{"window": [0.0, 13.0], "skipped_s": 5.0, "after_s": 0.0}]
+    engine.calls.clear()
+    assert _recover_skipped_speech(engine, window, TranscriptionOptions(), regions, full, "X1", [])
+    assert engine.calls == []
