@@ -242,6 +242,8 @@ def table_column_hits(text: str) -> list[PatternHit]:
             cell, start, end = row[column]
             if _EMPTY_CELL.match(cell.strip()):
                 continue
+            if label == "Person" and not any(ch.isalpha() for ch in cell):
+                continue  # a count under 'Patients' is not a name
             entity_type = "person" if label == "Person" else "identifier"
             hits.append(PatternHit(start, end, label, 0.9, entity_type))
     return hits

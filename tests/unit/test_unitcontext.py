@@ -190,3 +190,82 @@ def test_event_dates_setting(tmp_path, nlp, event_dates, expected):
     settings = {**SETTINGS, "event_dates": event_dates}
     item = {**CLINIC, "kind": "document"}
     assert shareable(tmp_path, units, nlp, item, settings) == [expected]
+
+
+TABLE = [
+    ["Patient", "DOB", "NHS No.", "Tel", "Relievers"],
+    ["Dave Pryce", "23 May 1991", "999 453 6533", "07700 900111", "6"],
+    ["Amy Quill", "02/11/1948", "999 060 0198", "+44 (0)1632 960578", "9"],
+]
+PLANTED = [cell for row in TABLE[1:] for cell in row[:4]]
+
+
+def _docx(path):
+    import docx
+
+    document = docx.Document()
+    table = document.add_table(rows=len(TABLE), cols=len(TABLE[0]))
+    for row, values in zip(table.rows, TABLE, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    document.save(path)
+
+
+def _odt(path):
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    document = OpenDocumentText()
+    table = Table(name="Audit")
+    table.addElement(TableColumn(numbercolumnsrepeated=len(TABLE[0])))
+    for values in TABLE:
+        row = TableRow()
+        for value in values:
+            cell = TableCell()
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        table.addElement(row)
+    document.text.addElement(table)
+    document.save(str(path))
+
+
+def _xlsx(path):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    for row in TABLE:
+        workbook.active.append(row)
+    workbook.save(path)
+
+
+def _csv(path):
+    path.write_text("\n".join(",".join(row) for row in TABLE) + "\n", encoding="utf-8")
+
+
+def _pdf(path):
+    from tests.unit.document_makers import pdf_document
+
+    pdf_document(path, [["Reliever audit."]], tables={1: TABLE})
+
+
+@pytest.mark.parametrize(
+    ("suffix", "make"),
+    [(".pdf", _pdf), (".docx", _docx), (".odt", _odt), (".csv", _csv), (".xlsx", _xlsx)],
+)
+def test_table_columns_in_every_extracted_format(tmp_path, suffix, make):
+    from fieldcorpus.documents import extract_document
+
+    path = tmp_path / f"audit{suffix}"
+    make(path)
+    units = extract_document(path, "D1", {})["units"]
+    assert any(u.get("kind") == "table" for u in units)
+    settings = {**SETTINGS, "sources": {"ner": False}}
+    detections = detect_entities(units, "P01", [], ALLOW, settings, None, INTERVIEW)
+    ledger_path = tmp_path / "P01.tsv"
+    update_ledger(ledger_path, [("D1", "D1", detections)], [])
+    out, _ = pseudonymise_units("D1", units, detections, Ledger.read(ledger_path))
+    text = "\n".join(u["text"] for u in out)
+    for planted in PLANTED:
+        assert planted not in text, planted
+    assert "| 6 |" in text and "| 9 |" in text
