@@ -64,7 +64,7 @@ _YEAR = rf"(?:(?:19|20)\d\d(?!\d)|'?\d\d(?!\d)|{_SPOKEN_YEAR.pattern})"
 # A full date: day, month and year, as written or said ("the 12th of April 1983", "April the
 # 12th, 1983", "the first of August, 1960", "12/04/83", "1983-04-12").
 _FULL_DATE_TEXT = (
-    rf"(?:the\s+)?{_DAY}(?:\s+of)?\s+(?:{_MONTHS})\.?,?\s+{_YEAR}"
+    rf"(?:the\s+)?{_DAY}(?:\s+of\s+|[\s\-/.]+)(?:{_MONTHS})\.?(?:,?\s+|[\-/.]){_YEAR}"
     rf"|(?:{_MONTHS})\.?\s+(?:the\s+)?{_DAY},?\s+{_YEAR}"
     r"|(?:0?[1-9]|[12]\d|3[01])(?P<sep>[/.\-])(?:0?[1-9]|1[0-2])(?P=sep)(?:\d{4}|\d\d)(?!\d)"
     r"|(?:19|20)\d\d-\d\d-\d\d"
@@ -218,6 +218,11 @@ _FILLER_GAP = re.compile(
     re.I,
 )
 _AND_GAP = re.compile(r"\s+and\s+", re.I)
+# Letters that stand for digits when glued to figures: "O7700 900123", "07700 9OO123".
+_LETTER_DIGITS = str.maketrans("OoIl", "0011")
+_GLUED_LETTER = re.compile(
+    r"(?<=\d)[OoIl]+(?=\d)|(?<![A-Za-z])[Oo](?=\d{2})|(?<=\d{2})[Oo](?![A-Za-z])"
+)
 # Digits that are not one identifier: dates, clock times and year ranges are read first.
 _TIME = re.compile(
     r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b"
@@ -314,10 +319,11 @@ def _digits_of(run) -> str:
 
 
 def _masked(text: str) -> str:
-    """`text` with dates and clock times blanked (same length), so their digits join no run."""
+    """`text` with dates and clock times blanked and the letters ASR writes for digits inside
+    numbers read as digits ('O7700' 07700, 'l5' 15), all in place, so offsets stay."""
     for pattern in (_DATE, _TIME):
         text = pattern.sub(lambda m: "#" * len(m.group()), text)
-    return text
+    return _GLUED_LETTER.sub(lambda m: m.group().translate(_LETTER_DIGITS), text)
 
 
 def number_runs(text: str, speech: bool = True) -> list[NumberRun]:
@@ -330,6 +336,8 @@ def number_runs(text: str, speech: bool = True) -> list[NumberRun]:
         start, end = run[0][0].start(), run[-1][0].end()
         if start and text[start - 1] == "+" or text[max(0, start - 2) : start] == "+ ":
             start = text.rindex("+", 0, start)
+        if start and text[start - 1] == "(" and ")" in text[start:end]:
+            start -= 1  # the bracket of '(01632) 960 578' goes with the number
         runs.append(NumberRun(start, end, _digits_of(run), spoken))
     return runs
 

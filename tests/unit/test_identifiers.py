@@ -104,6 +104,9 @@ WHISPER_NUMBERS = {
     "it's low 7 7 O O, I know, low, 2 8 7": ("7 7 O O, I know, low, 2 8 7", "Number"),
     "number I-99-096-6540 okay": ("99-096-6540", "Number"),
     "it's 9.9, 0.9, 1.615": ("9.9, 0.9, 1.615", "Number"),
+    "call O7700 900123 after lunch": ("O7700 900123", "Phone"),
+    "it is 07700 9OO123": ("07700 9OO123", "Phone"),
+    "ring (01632) 960 578": ("(01632) 960 578", "Phone"),
     "oh seven seven hundred, nine hundred, four one nine": (
         "oh seven seven hundred, nine hundred, four one nine",
         "Phone",
@@ -175,6 +178,7 @@ def test_full_dates_as_said_and_their_years():
 def test_a_birth_cue_even_misheard_makes_a_date_of_birth():
     text = "your name's of birth. The first of August, 1960"
     assert labels(text) == {"The first of August, 1960": "Date of birth"}
+    assert labels("D.O.B: 12-Apr-1983") == {"12-Apr-1983": "Date of birth"}
     assert labels("can you tell me your day to birth? 5 October 1958") == {
         "5 October 1958": "Date of birth"
     }
