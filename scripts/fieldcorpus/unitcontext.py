@@ -204,12 +204,14 @@ def turn_number_hits(units: list[dict]) -> list[ContextHit]:
 
 
 def _turns(units: list[dict]) -> list[list[dict]]:
-    """Consecutive speech units of one speaker (units without a speaker label: each alone)."""
+    """Consecutive speech units of one speaker; unlabelled speech units join their unlabelled
+    neighbours (the speaker is unknown: fail closed)."""
     turns: list[list[dict]] = []
     for unit in units:
         speaker = unit.get("speaker") or ""
         speech = "start" in unit
-        if turns and speech and speaker and turns[-1][-1].get("speaker") == speaker:
+        last = turns[-1][-1] if turns else {}
+        if speech and "start" in last and (last.get("speaker") or "") == speaker:
             turns[-1].append(unit)
         else:
             turns.append([unit])

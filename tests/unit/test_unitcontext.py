@@ -110,6 +110,13 @@ def test_numbers_of_different_speakers_are_not_joined():
     assert turn_number_hits(units) == []
 
 
+def test_unlabelled_speech_units_join_their_neighbours():
+    units = speech(("", "It's 07700, 900"), ("", "419."), ("S1", "Thanks, 42."))
+    assert [h.unit_id for h in turn_number_hits(units)] == ["u1", "u2"]
+    documents = [{"id": "p1", "text": "Call 07700 900"}, {"id": "p2", "text": "419 today"}]
+    assert turn_number_hits(documents) == []
+
+
 TABLE_HEADERS = {
     "Patient": "Person",
     "Full name": "Person",
@@ -269,3 +276,16 @@ def test_table_columns_in_every_extracted_format(tmp_path, suffix, make):
     for planted in PLANTED:
         assert planted not in text, planted
     assert "| 6 |" in text and "| 9 |" in text
+
+
+def test_an_unexplained_number_goes_to_review_until_the_allow_list_releases_it():
+    units = speech(("S1", "The batch was 4 2 7 1 9 3 8, I think."))
+    settings = {**SETTINGS, "sources": {"ner": False}}
+    (found,) = detect_entities(units, "P01", [], ALLOW, settings, None, INTERVIEW)
+    assert (found["label"], found["fixed_pseudonym"], found["score"] < 0.9) == (
+        "Number",
+        "[Number]",
+        True,
+    )
+    released = ALLOW | {"4 2 7 1 9 3 8"}
+    assert detect_entities(units, "P01", [], released, settings, None, INTERVIEW) == []
