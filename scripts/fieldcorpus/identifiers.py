@@ -359,10 +359,10 @@ def classify_number(
     hit = None
     if len(digits) == 10 and nhs_number_is_valid(digits):
         hit = ("NHS number", 0.95 if run.spoken else 0.99)
+    elif national.startswith("0") and len(national) in (10, 11) and answer != "NHS number":
+        hit = ("Phone", 0.9)
     elif nhs_context and 9 <= len(digits) <= 11:
         hit = ("NHS number", 0.85 if len(digits) == 10 else 0.8)
-    elif national.startswith("0") and len(national) in (10, 11):
-        hit = ("Phone", 0.9)
     elif answer in ("Phone", "NHS number") and len(digits) >= 4:
         hit = (answer, 0.85)
     elif national.startswith("0") and 9 <= len(national) <= 13 and national[1] in "12378":

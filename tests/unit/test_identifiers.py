@@ -130,6 +130,8 @@ def test_nhs_context_replaces_a_number_whatever_the_mod11_result():
     hits = find_identifiers(text)
     assert [(text[h.start : h.end], h.label) for h in hits] == [("999 -790 -0748", "NHS number")]
     assert hits[0].score < 0.9  # replaced and sent to review
+    phone = "my NHS number is on the letter, ring 07700 900419"
+    assert labels(phone) == {"07700 900419": "Phone"}
     before = "Can I have your NHS number?"
     assert [h.label for h in find_identifiers("It's 999 790 074.", before)] == ["NHS number"]
 
