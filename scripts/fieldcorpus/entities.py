@@ -402,8 +402,8 @@ def load_ner(model_name: str, models_dir: str | None = None):
     return nlp
 
 
-def _pattern_detection(unit_id: str, text: str, hit: PatternHit, source: str, pseudonym=None):
-    surface = text[hit.start : hit.end]
+def _pattern_detection(unit_id, text, hit: PatternHit, source: str, pseudonym=None, surface=""):
+    surface = surface or text[hit.start : hit.end]
     if pseudonym is None:
         pseudonym = "" if hit.entity_type == "person" else f"[{hit.label}]"
     return Detection(
@@ -438,9 +438,9 @@ def detect_entities(
     event_dates = settings.get("event_dates", "keep")
     answered = answers(units)
     before = turn_text_before(units)
-    split_numbers: dict[str, list[PatternHit]] = {}
+    split_numbers: dict[str, list] = {}
     for context_hit in turn_number_hits(units):
-        split_numbers.setdefault(context_hit.unit_id, []).append(context_hit.hit)
+        split_numbers.setdefault(context_hit.unit_id, []).append(context_hit)
     matcher = RegisterMatcher(
         register, practice, allow_list, int(settings.get("near_miss_min_length", 5))
     )
@@ -468,7 +468,10 @@ def detect_entities(
                 collected_on,
                 allow_list,
             )
-            found += [_pattern_detection(unit_id, text, hit, source) for hit, source in hits]
+            found += [
+                _pattern_detection(unit_id, text, hit, source, surface=surface)
+                for hit, source, surface in hits
+            ]
         if sources.get("titles", True):
             lowercase = case_style(text) != "mixed"
             titled = find_titled_names(cased[index])

@@ -49,6 +49,9 @@ _ASKS = re.compile(
 )
 # An answer ends at most this many units after its question.
 MAX_ANSWER_UNITS = 3
+# Digits an answer must hold to be replaced as the number asked for: fewer would enter the
+# ledger as a string replaced (and leak-checked) in every item of the practice.
+MIN_ANSWER_DIGITS = 6
 # Table headers that name an identifier: every cell below them is replaced.
 COLUMN_TYPES = (
     ("Email", re.compile(r"\be-?mail\b")),
@@ -80,7 +83,9 @@ class ContextHit:
 
     unit_id: str
     hit: PatternHit
-    source: str = "pattern"
+    # The whole number as said across units: what the ledger records, so that no fragment
+    # ('883') becomes a string replaced and leak-checked everywhere.
+    surface: str
 
 
 def asked_types(text: str) -> list[tuple[str, int]]:
@@ -128,7 +133,7 @@ def answer_hits(text: str, label: str, offset: int, allow_list: frozenset[str]) 
     if label in ("NHS number", "Phone"):
         for run in number_runs(part):
             hit = classify_number(part, run, label)
-            if hit:
+            if hit and len(run.digits) >= MIN_ANSWER_DIGITS:
                 hits.append((hit, "pattern"))
     elif label == "Date of birth":
         for hit in find_identifiers(part, answer=label):
@@ -199,7 +204,7 @@ def turn_number_hits(units: list[dict]) -> list[ContextHit]:
                     begin += 1
                 if end > begin:
                     part = replace(hit, start=begin, end=end)
-                    hits.append(ContextHit(turn[index]["id"], part))
+                    hits.append(ContextHit(turn[index]["id"], part, joined[run.start : run.end]))
     return hits
 
 
@@ -283,34 +288,35 @@ def unit_identifiers(
     unit: dict,
     before: str,
     answered: list[tuple[str, int]],
-    split_numbers: list[PatternHit],
+    split_numbers: list[ContextHit],
     collected_on: str,
     allow_list: frozenset[str],
 ) -> tuple[list[tuple[PatternHit, str]], list[PatternHit]]:
-    """(hits with their source, full dates still to settle) of one unit: its own identifiers,
-    what it answers, numbers its turn split, and its table columns. Answers come first so
-    that, span for span, their label wins."""
+    """(hit, source, surface) triples and the full dates still to settle of one unit: its own
+    identifiers, what it answers, numbers its turn split (their surface is the whole number),
+    and its table columns. Answers come first so that, span for span, their label wins."""
     text = unit.get("text", "")
-    hits: list[tuple[PatternHit, str]] = []
+    hits: list[tuple[PatternHit, str, str]] = []
     for label, offset in answered:
-        hits += answer_hits(text, label, offset, allow_list)
-    hits += [(hit, "pattern") for hit in split_numbers]
-    if unit.get("kind") == "table":
         hits += [
-            (hit, "column" if hit.entity_type == "person" else "pattern")
-            for hit in table_column_hits(text)
+            (h, s, text[h.start : h.end]) for h, s in answer_hits(text, label, offset, allow_list)
         ]
+    hits += [(c.hit, "pattern", c.surface) for c in split_numbers]
+    if unit.get("kind") == "table":
+        for hit in table_column_hits(text):
+            source = "column" if hit.entity_type == "person" else "pattern"
+            hits.append((hit, source, text[hit.start : hit.end]))
     dates = []
     for hit in find_identifiers(text, before, collected_on=collected_on, speech="start" in unit):
         if hit.label == "Date":
             dates.append(hit)
         else:
-            hits.append((hit, "pattern"))
+            hits.append((hit, "pattern", text[hit.start : hit.end]))
     # A reviewed number released on the allow-list stays.
     kept = [
-        (hit, source)
-        for hit, source in hits
-        if not (hit.label == "Number" and normalise(text[hit.start : hit.end]) in allow_list)
+        (hit, source, surface)
+        for hit, source, surface in hits
+        if not (hit.label == "Number" and normalise(surface) in allow_list)
     ]
     return kept, dates
 

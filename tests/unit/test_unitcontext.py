@@ -103,6 +103,9 @@ def test_a_phone_number_split_across_units_of_one_turn(tmp_path, nlp):
     assert [(h.unit_id, h.hit.label) for h in hits] == [("u2", "Phone"), ("u3", "Phone")]
     texts = shareable(tmp_path, units, nlp)
     assert texts[1:] == ["It's [Phone].", "[Phone].", "Yes, 42."]
+    # The ledger holds the whole number, never a fragment to replace (and leak-check) anywhere.
+    originals = Ledger.read(tmp_path / "P01.tsv").originals
+    assert "077009080. 883" in originals and "883" not in originals
 
 
 def test_numbers_of_different_speakers_are_not_joined():
