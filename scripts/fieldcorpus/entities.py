@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from .aliases import TITLES
-from .identifiers import find_identifiers, find_practice_names, find_titled_names
+from .identifiers import PatternHit, find_practice_names, find_titled_names
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation, normalise, within_one_edit
 from .truecase import (
@@ -18,6 +18,13 @@ from .truecase import (
     stop_words,
     truecase,
     words_with_starts,
+)
+from .unitcontext import (
+    answers,
+    settle_dates,
+    turn_number_hits,
+    turn_text_before,
+    unit_identifiers,
 )
 
 ROLE_LABELS = {
@@ -43,6 +50,8 @@ NER_LABELS = {
 SOURCE_PRIORITY = {
     "pattern": 0,
     "register": 1,
+    "answer": 1,
+    "column": 1,
     "title": 2,
     "practice-name": 2,
     "ner": 3,
@@ -393,6 +402,24 @@ def load_ner(model_name: str, models_dir: str | None = None):
     return nlp
 
 
+def _pattern_detection(unit_id, text, hit: PatternHit, source: str, pseudonym=None, surface=""):
+    surface = surface or text[hit.start : hit.end]
+    if pseudonym is None:
+        pseudonym = "" if hit.entity_type == "person" else f"[{hit.label}]"
+    return Detection(
+        unit_id,
+        hit.start,
+        hit.end,
+        surface,
+        normalise(surface),
+        hit.entity_type,
+        hit.label,
+        source,
+        hit.score,
+        pseudonym,
+    )
+
+
 def detect_entities(
     units: list[dict],
     practice: str,
@@ -400,9 +427,20 @@ def detect_entities(
     allow_list: frozenset[str],
     settings: dict,
     nlp=None,
+    item: dict | None = None,
 ) -> list[dict]:
-    """Detections for every unit, in unit order, overlaps resolved."""
+    """Detections for every unit, in unit order, overlaps resolved. `item` (the manifest
+    row) dates birth-plausible years and marks clinical exchanges."""
     sources = settings.get("sources", {})
+    item = item or {}
+    collected_on = str(item.get("collected_on") or "")
+    clinical = item.get("kind") == "clinic_review"
+    event_dates = settings.get("event_dates", "keep")
+    answered = answers(units)
+    before = turn_text_before(units)
+    split_numbers: dict[str, list] = {}
+    for context_hit in turn_number_hits(units):
+        split_numbers.setdefault(context_hit.unit_id, []).append(context_hit)
     matcher = RegisterMatcher(
         register, practice, allow_list, int(settings.get("near_miss_min_length", 5))
     )
@@ -420,23 +458,20 @@ def detect_entities(
         found: list[Detection] = []
         if sources.get("register", True):
             found += matcher.find(unit_id, text)
+        dates: list[PatternHit] = []
         if sources.get("identifiers", True):
-            for hit in find_identifiers(text):
-                surface = text[hit.start : hit.end]
-                found.append(
-                    Detection(
-                        unit_id,
-                        hit.start,
-                        hit.end,
-                        surface,
-                        normalise(surface),
-                        hit.entity_type,
-                        hit.label,
-                        "pattern",
-                        hit.score,
-                        f"[{hit.label}]",
-                    )
-                )
+            hits, dates = unit_identifiers(
+                unit,
+                before[unit_id],
+                answered.get(unit_id, []),
+                split_numbers.get(unit_id, []),
+                collected_on,
+                allow_list,
+            )
+            found += [
+                _pattern_detection(unit_id, text, hit, source, surface=surface)
+                for hit, source, surface in hits
+            ]
         if sources.get("titles", True):
             lowercase = case_style(text) != "mixed"
             titled = find_titled_names(cased[index])
@@ -482,5 +517,8 @@ def detect_entities(
                 )
         if sources.get("capitalised", True):
             found += _capitalised_words(unit_id, text, cased[index], found, allow_list, allowed)
+        people = [(d.start, d.end) for d in found if d.entity_type == "person"]
+        for hit, pseudonym in settle_dates(dates, people, text, clinical, event_dates):
+            found.append(_pattern_detection(unit_id, text, hit, "pattern", pseudonym))
         results += [d.to_dict() for d in _resolve_overlaps(found)]
     return results

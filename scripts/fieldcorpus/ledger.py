@@ -35,7 +35,7 @@ LEDGER_COLUMNS = (
 )
 UNNUMBERED_LABELS = frozenset({"Practice"})
 # Sources that guess: their entries count in their own practice only (see leakcheck.Needles).
-GUESS_SOURCES = frozenset({"ner", "capitalised"})
+GUESS_SOURCES = frozenset({"ner", "capitalised", "answer", "column"})
 NEUTRAL_PSEUDONYM = "[Person]"
 
 

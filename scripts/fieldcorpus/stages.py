@@ -107,6 +107,7 @@ def detect_job(
         load_allow_list(allow_list),
         settings,
         nlp,
+        document["item"],
     )
     item_id = document["item"]["item_id"]
     write_restricted_json(
