@@ -215,6 +215,16 @@ def digit_runs(text: str) -> list[str]:
     return [r for r in [*runs, current] if r]
 
 
+def _common_subsequence(a: str, b: str) -> int:
+    """Length of the longest common subsequence of two digit strings."""
+    row = [0] * (len(b) + 1)
+    for ch in a:
+        previous = 0
+        for j, other in enumerate(b, start=1):
+            previous, row[j] = row[j], previous + 1 if ch == other else max(row[j], row[j - 1])
+    return row[-1]
+
+
 def _one_edit(a: str, b: str) -> bool:
     sys.path.insert(0, str(REPO / "scripts"))
     from fieldcorpus.textmatch import within_one_edit
@@ -225,9 +235,12 @@ def _one_edit(a: str, b: str) -> bool:
 def left(kind: str, value: str, text: str) -> bool:
     """Whether the planted identifier `value` survives in `text`."""
     if kind in ("nhs", "phone"):
-        shared = 3 if kind == "nhs" else 8  # 999..., and the drama ranges' common digits
-        windows = {value[i : i + 6] for i in range(len(value) - 5) if i + 6 > shared}
-        return any(w in run for run in digit_runs(text) for w in windows)
+        # Whisper drops or doubles a digit now and then: a run of 7+ digits that keeps all but
+        # two of the planted ones, in order, still is that number.
+        return any(
+            len(run) >= 7 and _common_subsequence(run, value) >= len(value) - 2
+            for run in digit_runs(text)
+        )
     if kind == "dob":
         return value[:4] in text  # the year: day and month alone do not single anyone out
     if kind == "postcode":
@@ -267,7 +280,8 @@ _PRESIDIO = None
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tts-python", default=str(REPO / "dev" / ".venv-demo" / "bin" / "python"))
-    parser.add_argument("--keep", type=Path, help="keep the study directory here")
+    parser.add_argument("--keep", type=Path, help="keep the audio and the run here")
+    parser.add_argument("--rerun", action="store_true", help="run the pipeline again (kept audio)")
     parser.add_argument("--speak", type=Path, help=argparse.SUPPRESS)  # the TTS venv's mode
     args = parser.parse_args(argv)
     if args.speak:
@@ -280,6 +294,8 @@ def main(argv=None) -> int:
     if not all((audio / f"{item_id}.wav").exists() for item_id, _, _ in DIALOGUES):
         subprocess.run([args.tts_python, __file__, "--speak", str(audio)], check=True)
     study = workdir / "study"
+    if args.rerun and study.exists():
+        shutil.rmtree(study)
     if not study.exists():
         targets = lay_out(study, audio)
         print(f"pipeline: {run_pipeline(study, targets):.0f} s")

@@ -353,6 +353,7 @@ _PERSON_VERBS = ("said|says|rang|rings|told|tells|asked|asks|did|does|called|pho
                  "runs|ran|reviewed|prescribed|wrote|rung|spoke|talked|looked|got")  # fmt: skip
 _ROLE_OR_VERB_AFTER = re.compile(
     rf",?[ \t]+(?:(?:the|our|my|a|an|is|was|'s|’s)[ \t]+(?:{_ROLES})\b|(?:{_ROLES})[ \t]*,|"
+    rf"(?:on|at|from|in)[ \t]+(?:the[ \t]+)?(?:reception|front desk|dispensary)\b|"
     rf"(?:{_PERSON_VERBS})\b)",
     re.IGNORECASE,
 )

@@ -48,6 +48,7 @@ def pseudonymise(tmp_path, nlp, *items: list[str]) -> list[list[str]]:
         ("I met Mary Jane Okonkwo at the desk.", ["Mary", "Jane", "Okonkwo"]),
         ("Amber the practice nurse did my bloods.", ["Amber"]),
         ("Hope rang me about the inhaler.", ["Hope"]),
+        ("That's me. Amber on reception said you wanted to see me.", ["Amber"]),
         ("Will said the same about the spacer.", ["Will"]),
         ("amy rang me back about the review", ["amy"]),
     ],
