@@ -214,15 +214,35 @@ def _allowed(text: str, allow_list: frozenset[str]) -> bool:
     if folded in allow_list:
         return True
     words = [w for w in re.split(r"[\s\-/]+", folded) if w]
-    return bool(words) and all(w in allow_list for w in words)
+    return bool(words) and all(w in allow_list or _misspelt_allowed(w, allow_list) for w in words)
 
 
 @lru_cache(maxsize=8)
 def _allow_pattern(allow_list: frozenset[str]):
     # One word-boundary check around all terms (not one per term): this runs on every unit.
-    terms = sorted({t for t in allow_list if normalise(t)}, key=lambda t: (-len(t), t))
-    cores = [r"[\s\-]*".join(re.escape(w) for w in normalise(t).split()) for t in terms]
-    return re.compile(rf"(?<!\w)(?:{'|'.join(cores)})(?!\w)", re.IGNORECASE) if cores else None
+    # The terms as a trie, so the engine tries one branch per character, not every term.
+    trie: dict = {}
+    for term in {normalise(t) for t in allow_list if normalise(t)}:
+        node = trie
+        for symbol in " ".join(term.split()):
+            node = node.setdefault(symbol, {})
+        node[""] = {}
+    return re.compile(rf"(?<!\w){_trie_source(trie)}(?!\w)", re.IGNORECASE) if trie else None
+
+
+def _trie_source(node: dict) -> str:
+    """Regex source for a character trie; a space between words matches any spaces or hyphens.
+    Longer branches come first, so the longest term wins as in the flat alternation."""
+    branches = [
+        (r"[\s\-]*" if symbol == " " else re.escape(symbol)) + _trie_source(child)
+        for symbol, child in sorted(node.items(), key=lambda kv: kv[0] == "")
+        if symbol
+    ]
+    if "" in node:
+        branches.append("")
+    if len(branches) == 1:
+        return branches[0]
+    return f"(?:{'|'.join(branches)})"
 
 
 def allowed_spans(text: str, allow_list: frozenset[str]) -> list[tuple[int, int]]:
@@ -300,7 +320,9 @@ def _heading_lines(text: str, words: list, common: frozenset[str]) -> set[int]:
     their words past the first, stop words and allowed terms aside, are capitalised."""
     by_line: dict[int, list[bool]] = {}
     for match, first in words:
-        if not first and normalise(match.group()) not in common:
+        folded = normalise(match.group())
+        # Titles and initials are capitalised in any sentence ('Mr D Slater rang back').
+        if not first and folded not in common and folded not in TITLES and len(folded) > 1:
             line = text.count("\n", 0, match.start())
             by_line.setdefault(line, []).append(match.group()[0].isupper())
     return {n for n, caps in by_line.items() if len(caps) >= 2 and sum(caps) > 0.5 * len(caps)}

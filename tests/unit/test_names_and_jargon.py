@@ -51,6 +51,9 @@ def pseudonymise(tmp_path, nlp, *items: list[str]) -> list[list[str]]:
         ("That's me. Amber on reception said you wanted to see me.", ["Amber"]),
         ("Will said the same about the spacer.", ["Will"]),
         ("amy rang me back about the review", ["amy"]),
+        ("i saw bethan pryce yesterday about the inhaler", ["bethan", "pryce"]),
+        ("we had dawn pryce in and she was fine", ["dawn", "pryce"]),
+        ("so j pryce rang back", [" j ", "pryce"]),
     ],
 )
 def test_no_part_of_a_name_is_left_behind(tmp_path, nlp, text, gone):
