@@ -4,7 +4,7 @@ and spaCy NER, minus the allow-list. Each detection carries its source and a sco
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 
 from .aliases import TITLES
@@ -223,15 +223,35 @@ def _allowed(text: str, allow_list: frozenset[str]) -> bool:
     if folded in allow_list:
         return True
     words = [w for w in re.split(r"[\s\-/]+", folded) if w]
-    return bool(words) and all(w in allow_list for w in words)
+    return bool(words) and all(w in allow_list or _misspelt_allowed(w, allow_list) for w in words)
 
 
 @lru_cache(maxsize=8)
 def _allow_pattern(allow_list: frozenset[str]):
     # One word-boundary check around all terms (not one per term): this runs on every unit.
-    terms = sorted({t for t in allow_list if normalise(t)}, key=lambda t: (-len(t), t))
-    cores = [r"[\s\-]*".join(re.escape(w) for w in normalise(t).split()) for t in terms]
-    return re.compile(rf"(?<!\w)(?:{'|'.join(cores)})(?!\w)", re.IGNORECASE) if cores else None
+    # The terms as a trie, so the engine tries one branch per character, not every term.
+    trie: dict = {}
+    for term in {normalise(t) for t in allow_list if normalise(t)}:
+        node = trie
+        for symbol in " ".join(term.split()):
+            node = node.setdefault(symbol, {})
+        node[""] = {}
+    return re.compile(rf"(?<!\w){_trie_source(trie)}(?!\w)", re.IGNORECASE) if trie else None
+
+
+def _trie_source(node: dict) -> str:
+    """Regex source for a character trie; a space between words matches any spaces or hyphens.
+    Longer branches come first, so the longest term wins as in the flat alternation."""
+    branches = [
+        (r"[\s\-]*" if symbol == " " else re.escape(symbol)) + _trie_source(child)
+        for symbol, child in sorted(node.items(), key=lambda kv: kv[0] == "")
+        if symbol
+    ]
+    if "" in node:
+        branches.append("")
+    if len(branches) == 1:
+        return branches[0]
+    return f"(?:{'|'.join(branches)})"
 
 
 def allowed_spans(text: str, allow_list: frozenset[str]) -> list[tuple[int, int]]:
@@ -249,7 +269,14 @@ def _trim_entity(ent, allow_list: frozenset[str], allowed: list[tuple[int, int]]
     def droppable(token) -> bool:
         folded = normalise(token.text)
         inside = any(s <= token.idx and token.idx + len(token) <= e for s, e in allowed)
-        return not folded or folded in allow_list or folded in TITLES or token.is_punct or inside
+        return (
+            not folded
+            or folded in allow_list
+            or folded in TITLES
+            or token.is_punct
+            or inside
+            or _misspelt_allowed(folded, allow_list)
+        )
 
     while tokens and droppable(tokens[0]):
         tokens.pop(0)
@@ -302,18 +329,170 @@ def _heading_lines(text: str, words: list, common: frozenset[str]) -> set[int]:
     their words past the first, stop words and allowed terms aside, are capitalised."""
     by_line: dict[int, list[bool]] = {}
     for match, first in words:
-        if not first and normalise(match.group()) not in common:
+        folded = normalise(match.group())
+        # Titles and initials are capitalised in any sentence ('Mr D Slater rang back').
+        if not first and folded not in common and folded not in TITLES and len(folded) > 1:
             line = text.count("\n", 0, match.start())
             by_line.setdefault(line, []).append(match.group()[0].isupper())
     return {n for n, caps in by_line.items() if len(caps) >= 2 and sum(caps) > 0.5 * len(caps)}
 
 
-@lru_cache(maxsize=4096)
+def _asr_fold(word: str) -> str:
+    """A spelling with what ASR gets wrong most often undone: doubled letters, 'ph' for 'f',
+    a silent final 'e' ('salbutumole' -> 'salbutumol')."""
+    word = re.sub(r"(.)\1+", r"\1", word.casefold().replace("ph", "f"))
+    return word[:-1] if word.endswith("e") and len(word) > 6 else word
+
+
+# Shorter words sit one edit from too many surnames ('Munday' - 'Monday').
+MISSPELT_MIN_LENGTH = 7
+
+
+@lru_cache(maxsize=8)
+def _allowed_by_length(allow_list: frozenset[str]) -> dict[int, frozenset[str]]:
+    by_length: dict[int, set[str]] = {}
+    for term in allow_list:
+        if len(term) >= MISSPELT_MIN_LENGTH and term.isalpha():
+            folded = _asr_fold(term)
+            by_length.setdefault(len(folded), set()).add(folded)
+    return {length: frozenset(terms) for length, terms in by_length.items()}
+
+
+@lru_cache(maxsize=16384)
 def _misspelt_allowed(word: str, allow_list: frozenset[str]) -> bool:
-    """An ASR spelling of an allowed word: 'salbutamole' for 'salbutamol'."""
-    return len(word) >= 6 and any(
-        len(term) >= 6 and " " not in term and within_one_edit(word, term) for term in allow_list
+    """An ASR spelling of an allowed word, one edit away once doubled letters, 'ph' and a
+    silent 'e' are folded: 'salbutumole' for 'salbutamol', 'metformine' for 'metformin'."""
+    if len(word) < MISSPELT_MIN_LENGTH or not word.isalpha():
+        return False
+    folded = _asr_fold(word)
+    by_length = _allowed_by_length(allow_list)
+    return any(
+        within_one_edit(folded, term)
+        for length in (len(folded) - 1, len(folded), len(folded) + 1)
+        for term in by_length.get(length, ())
     )
+
+
+# What follows a name that is also an ordinary word ('Amber', 'Hope', 'Will') at the start of a
+# sentence, showing it is a person: a role, or a verb people do.
+_ROLES = (r"(?:practice |senior |lead |asthma |community |district |clinical )?"
+          r"(?:nurse|gp|doctor|receptionist|pharmacist|manager|partner|hca|physio|midwife|"
+          r"paramedic|health visitor|secretary|admin)")  # fmt: skip
+_PERSON_VERBS = ("said|says|rang|rings|told|tells|asked|asks|did|does|called|phoned|emailed|"
+                 "texted|came|comes|went|sorted|booked|checked|helped|mentioned|explained|showed|"
+                 "saw|sees|gave|took|thinks|thought|reckons|wants|wanted|knows|knew|agreed|sent|"
+                 "runs|ran|reviewed|prescribed|wrote|rung|spoke|talked|looked|got")  # fmt: skip
+_ROLE_OR_VERB_AFTER = re.compile(
+    rf",?[ \t]+(?:(?:the|our|my|a|an|is|was|'s|’s)[ \t]+(?:{_ROLES})\b|(?:{_ROLES})[ \t]*,|"
+    rf"(?:on|at|from|in)[ \t]+(?:the[ \t]+)?(?:reception|front desk|dispensary)\b|"
+    rf"(?:{_PERSON_VERBS})\b)",
+    re.IGNORECASE,
+)
+# An initial: any letter but the words 'I' and 'a'.
+_INITIAL = re.compile(r"(?:[A-HJ-Z]|[b-hj-z])\.?")
+
+
+def _name_part(
+    word: str, cased_word: str, allow_list: frozenset[str], mid_sentence: bool = False
+) -> bool:
+    """A word that can be part of a person's name beside one already found: an initial, or a
+    capitalised (or truecased) word that is a name rather than an ordinary or allowed word;
+    written with a capital mid-sentence, an ordinary word counts too ('Dere Byrne')."""
+    if _INITIAL.fullmatch(word):
+        return True
+    folded = normalise(word)
+    if mid_sentence and word[:1].isupper():
+        return (
+            len(folded) > 1
+            and not word.isupper()
+            and folded not in allow_list
+            and folded not in TITLES
+            and folded not in stop_words()
+            and not _misspelt_allowed(folded, allow_list)
+        )
+    return (
+        len(folded) > 1
+        and cased_word[:1].isupper()
+        and not word.isupper()
+        and folded not in allow_list
+        and folded not in TITLES
+        and not _misspelt_allowed(folded, allow_list)
+        and (folded not in stop_words() or is_name_word(word))
+        and (not is_ordinary_word(word) or is_name_word(word))
+    )
+
+
+_NAME_GAP = re.compile(r"[ \t]+")
+# Before a sentence's first word ('' = the text's start); a colon opens a field, not a sentence.
+_SENTENCE_END = re.compile(r"[.!?\n]?")
+# A title, and any initials, right before a detection: whatever NER called it, it is a person.
+_TITLE_BEFORE = re.compile(
+    rf"(?<![\w])(?:{'|'.join(sorted(TITLES))})\.?[ \t]+(?:[A-Z]\.?[ \t]+)*\Z", re.IGNORECASE
+)
+
+
+def whole_names(
+    text: str, cased: str, detections: list[Detection], allow_list: frozenset[str]
+) -> list[Detection]:
+    """Person detections widened over the name parts beside them ('Bethan' before a replaced
+    'Jones', the 'A' of 'Dr A Patel', a middle name), so no part of a name is left behind."""
+    words = list(_WORD.finditer(text))
+    starts = {m.start(): i for i, m in enumerate(words)}
+    ends = {m.end(): i for i, m in enumerate(words)}
+    taken = sorted((d.start, d.end) for d in detections)
+    result = []
+    for d in detections:
+        titled = d.source != "pattern" and _TITLE_BEFORE.search(text, 0, d.start) is not None
+        if d.entity_type not in ("person", "name") and not titled:
+            result.append(d)
+            continue
+        start, end = d.start, d.end
+        while True:
+            # An initial's full stop ('J. Smith') sits between the word and the name.
+            left = text[:start].rstrip(" \t")
+            dotted = left.endswith(".")
+            index = ends.get(len(left) - 1 if dotted else len(left))
+            if index is None or len(left) == start:
+                break
+            word = words[index]
+            if dotted and not _INITIAL.fullmatch(word.group()):
+                break
+            if _overlaps(word.start(), word.end(), taken) or not _name_part(
+                word.group(), cased[word.start() : word.end()], allow_list,
+                not _SENTENCE_END.fullmatch(text[: word.start()].rstrip()[-1:]),
+            ):  # fmt: skip
+                break
+            start = word.start()
+        # The title goes with the name, as register aliases ('Dr Patel' -> '[GP 1]') have it.
+        title = _TITLE_BEFORE.search(text, 0, start)
+        if title is not None and not _overlaps(title.start(), start, taken):
+            start = title.start()
+        while True:
+            gap = _NAME_GAP.match(text, end)
+            index = starts.get(gap.end()) if gap else None
+            if index is None:
+                break
+            word = words[index]
+            if _overlaps(word.start(), word.end(), taken) or _INITIAL.fullmatch(word.group()):
+                break
+            if not _name_part(word.group(), cased[word.start() : word.end()], allow_list, True):
+                break
+            end = word.end()
+        if (start, end) == (d.start, d.end) and d.entity_type in ("person", "name"):
+            result.append(d)
+            continue
+        surface = text[start:end]
+        canonical = d.canonical if d.source == "register" else normalise(surface)
+        label = d.label if d.entity_type == "person" else "Person"
+        result.append(
+            replace(d, start=start, end=end, text=surface, canonical=canonical,
+                    entity_type="person", label=label)
+        )  # fmt: skip
+    return result
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    return any(s < end and e > start for s, e in spans)
 
 
 def _name_before(before, match, cased: str, capitalised, stop) -> bool:
@@ -358,6 +537,8 @@ def _capitalised_words(
 
     def unusual(match, first: bool) -> bool:
         word = match.group()
+        if first and is_name_word(word) and _ROLE_OR_VERB_AFTER.match(cased, match.end()):
+            return True  # 'Amber the practice nurse did my bloods', 'Will said'
         if first or cased.count("\n", 0, match.start()) in headings:
             return normalise(word) not in stop and not is_ordinary_word(word)
         # Mid-sentence any capital counts, but a stop word only when it is also a name ('Will').
@@ -520,5 +701,6 @@ def detect_entities(
         people = [(d.start, d.end) for d in found if d.entity_type == "person"]
         for hit, pseudonym in settle_dates(dates, people, text, clinical, event_dates):
             found.append(_pattern_detection(unit_id, text, hit, "pattern", pseudonym))
-        results += [d.to_dict() for d in _resolve_overlaps(found)]
+        kept = _resolve_overlaps(found)
+        results += [d.to_dict() for d in whole_names(text, cased[index], kept, allow_list)]
     return results

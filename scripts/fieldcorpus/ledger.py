@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
-from .aliases import candidates, name_tokens
+from .aliases import TITLES, candidates, name_tokens
 from .entities import register_canonical
 from .errors import FieldcorpusError
 from .files import RESTRICTED_FILE_MODE, atomic_write_text, make_restricted_dirs, sha256_file
@@ -34,8 +34,10 @@ LEDGER_COLUMNS = (
     "since",
 )
 UNNUMBERED_LABELS = frozenset({"Practice"})
+# A first name that stood beside a replaced surname: replaced wherever it stands alone.
+FIRST_NAME_SOURCE = "first-name"
 # Sources that guess: their entries count in their own practice only (see leakcheck.Needles).
-GUESS_SOURCES = frozenset({"ner", "capitalised", "answer", "column"})
+GUESS_SOURCES = frozenset({"ner", "capitalised", "answer", "column", FIRST_NAME_SOURCE})
 NEUTRAL_PSEUDONYM = "[Person]"
 
 
@@ -335,9 +337,39 @@ def update_ledger(
         for item_id, key, detections in detections_by_item:
             for detection in detections:
                 ledger.assign(detection, item_id, register_by_canonical, reserved, key, plan)
+        link_first_names(ledger)
         if len(ledger.rows) != before or not ledger_path.exists():
             atomic_write_text(ledger_path, ledger.to_tsv(), RESTRICTED_FILE_MODE)
     return ledger
+
+
+def link_first_names(ledger: Ledger) -> None:
+    """Give the first name of every replaced multi-word name ('Bethan' of 'Bethan Jones') its own
+    row with that person's pseudonym, so it is replaced where it later stands alone; not where
+    two people of the practice share it (ambiguous), nor for initials and stop words."""
+    firsts: dict[str, dict[str, dict]] = {}
+    for row in ledger.rows:
+        if row["entity_type"] != "person" or row["source"] in ("ambiguous", FIRST_NAME_SOURCE):
+            continue
+        if row["pseudonym"] == NEUTRAL_PSEUDONYM:
+            continue
+        words = [w for w in row["original"].split() if normalise(w) not in TITLES]
+        if len(words) < 2 or len(normalise(words[0])) < 2 or "." in words[0]:
+            continue
+        first = re.sub(r"['’]s$", "", words[0])
+        if normalise(first) in stop_words() or not first.replace("-", "").isalpha():
+            continue
+        firsts.setdefault(normalise(first), {}).setdefault(
+            row["pseudonym"], {**row, "first": first}
+        )
+    for folded, by_pseudonym in firsts.items():
+        if len(by_pseudonym) != 1 or ledger._by_original.get(original_key(folded)):
+            continue
+        row = next(iter(by_pseudonym.values()))
+        ledger.add(
+            row["first"], row["canonical"], "person", row["pseudonym"], FIRST_NAME_SOURCE,
+            row["first_item"], row["since"],
+        )  # fmt: skip
 
 
 def _read_detections(path: str) -> tuple[dict, str]:

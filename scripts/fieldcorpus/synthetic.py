@@ -71,6 +71,18 @@ JARGON = (
     "nebuliser", "Asthma + Lung UK", "BTS", "ARRS", "NHS App", "eConsult", "Aerochamber",
     "Easibreathe", "annual review", "reliever", "preventer",
 )  # fmt: skip
+# Medicines, clinical and calendar words beyond asthma (NER reads many as names), each with its
+# variant for the per-type figures.
+MORE_JARGON = (
+    ("medicine", ("Metformin", "Gliclazide", "Atorvastatin", "Sertraline", "Amlodipine",
+                  "Ramipril", "Omeprazole", "Levothyroxine", "Apixaban", "Bisoprolol",
+                  "Lansoprazole", "Citalopram", "Amoxicillin", "Co-codamol", "Naproxen",
+                  "Doxycycline", "Mirtazapine", "Furosemide", "Simvastatin", "Empagliflozin")),
+    ("clinical", ("Covid", "HbA1c", "eGFR", "Long Covid", "COPD", "ECG", "Diabetes UK",
+                  "atrial fibrillation", "hypertension", "NHS 111")),
+    ("calendar", ("Christmas", "Easter", "Boxing Day", "Easter Monday", "Ramadan", "Diwali",
+                  "Bonfire Night", "New Year", "Good Friday", "Hogmanay")),
+)  # fmt: skip
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -103,6 +115,18 @@ JARGON_TEMPLATES = (
     "They added {J} and {J2} to the template this year.",
     "It comes up at the {J} meeting, usually with {J2}.",
     "Most of the {J} work is done by the {J2}.",
+)  # fmt: skip
+# A first name that is an ordinary word opening a sentence, before a role or a verb.
+OPENING_TEMPLATES = (
+    "{PF} the practice nurse did my {J} check.",
+    "{PF} rang me back about the {J}.",
+    "{PF} said the {J} was fine in the end.",
+    "{PF}, the receptionist, booked the {J} review.",
+)  # fmt: skip
+CALENDAR_TEMPLATES = (
+    "We shut the {J} clinic over {H}, so it moved.",
+    "{H} is always busy, and the {J} recalls pile up.",
+    "I was on {M} before {H} and then {M2} after.",
 )  # fmt: skip
 IDENTIFIER_TEMPLATES = (
     ("nhs_number", "Her NHS number is {X}, if you need it."),
@@ -247,8 +271,11 @@ def _phone_surface(rng: random.Random) -> tuple[str, str]:
             ("manchester", f"0161 496 0{number:03d}"),
             ("international", f"+44 7700 900{number:03d}"),
             ("spoken", None),
+            ("international-forms", None),
         )
     )
+    if style == "international-forms":
+        return _international_phone(rng)
     if text is None:
         text = _spoken_digits(f"07700900{number:03d}", rng)
     return text, style
@@ -265,6 +292,62 @@ def _dob_surface(rng: random.Random) -> tuple[str, str]:
         suffix = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd"}.get(day, "th")
         return f"{day}{suffix} of {_MONTHS[month - 1]} {year}", style
     return f"{year}-{month:02d}-{day:02d}", style
+
+
+def _whisper_digits(digits: str, rng: random.Random) -> tuple[str, str]:
+    """A digit string as Whisper writes what it heard: groups split at odd places by full stops,
+    commas, question marks or a stray hyphen, an 'O' for a zero, 'double' for a pair."""
+    style = rng.choice(("stops", "commas", "question", "hyphen", "letter-o", "double"))
+    if style in ("stops", "commas", "question", "hyphen"):
+        cuts = sorted(rng.sample(range(2, len(digits) - 1), 2))
+        groups = [digits[: cuts[0]], digits[cuts[0] : cuts[1]], digits[cuts[1] :]]
+        joiner = {"stops": ". ", "commas": ", ", "question": "? ", "hyphen": " -"}[style]
+        if style == "hyphen":
+            return f"{groups[0]}{joiner}{''.join(groups[1:])}", style
+        return joiner.join(groups), style
+    if style == "letter-o":
+        return " ".join("O" if d == "0" else d for d in digits), "spoken letter-o"
+    words, index = [], 0
+    while index < len(digits):
+        digit = digits[index]
+        word = "oh" if digit == "0" else _NUMBER_WORDS[int(digit)]
+        if index + 1 < len(digits) and digits[index + 1] == digit:
+            words.append(f"double {word}")
+            index += 2
+        else:
+            words.append(word)
+            index += 1
+    return " ".join(words), "spoken double"
+
+
+def _international_phone(rng: random.Random) -> tuple[str, str]:
+    """A UK number written for abroad: +44, 0044, a bracketed (0), any spacing."""
+    number = rng.randint(0, 999)
+    national = rng.choice(
+        (f"7700 900{number:03d}", f"20 7946 0{number:03d}", f"116 496 0{number:03d}",
+         f"161 496 0{number:03d}", f"1632 960{number:03d}")
+    )  # fmt: skip
+    area, rest = national.split(" ", 1)
+    style = rng.choice(("plus", "plus-zero", "plus-space-zero", "double-zero", "compact"))
+    text = {
+        "plus": f"+44 {national}",
+        "plus-zero": f"+44(0){area} {rest.replace(' ', '')}",
+        "plus-space-zero": f"+44 (0){national}",
+        "double-zero": f"0044 {national}",
+        "compact": f"+44{national.replace(' ', '')}",
+    }[style]
+    return text, f"international {style}"
+
+
+def _misspelt(word: str, rng: random.Random) -> str:
+    """A drug or clinical word as ASR may spell it: a vowel heard wrong, maybe a silent 'e'."""
+    vowels = [i for i, ch in enumerate(word) if ch.lower() in "aeiou" and 0 < i < len(word) - 1]
+    if vowels:
+        i = rng.choice(vowels)
+        word = word[:i] + rng.choice([v for v in "aeiou" if v != word[i].lower()]) + word[i + 1 :]
+    if word[-1].lower() not in "aeiou" and rng.random() < 0.5:
+        word += "e"
+    return word
 
 
 def _near_miss(word: str, rng: random.Random) -> str:
@@ -353,9 +436,11 @@ class Generator:
 
     def _mention(self, builder: _Builder, practice: Practice, person: Person) -> None:
         rng = self.rng
-        forms = ["full", "full", "title-surname", "title-full", "first", "possessive"]
+        forms = ["full", "full", "title-surname", "title-full", "first", "possessive", "initial"]
         if person.registered and len(person.last) >= 6:
             forms.append("near-miss")
+        if person.registered and len(person.first) >= 5:
+            forms.append("short-first")
         form = rng.choice(forms)
         if person.key not in self.mentioned:
             # People are introduced once by full name somewhere in their practice.
@@ -377,6 +462,15 @@ class Generator:
             variants.append("first-only")
         elif form == "near-miss":
             text = f"{person.first} {_near_miss(person.last, rng)}"
+        elif form == "initial":
+            # 'Dr A Patel', 'Sarah J. Patel', 'S. Patel': initials beside the name
+            text = rng.choice((f"{person.title} {person.first[0]} {person.last}",
+                               f"{person.first} {rng.choice('ABCDEFGHJKLMNPRSTW')}. {person.last}",
+                               f"{person.first[0]}. {person.last}"))  # fmt: skip
+        elif form == "short-first":
+            # The register knows 'Bethan Pryce'; talk says 'Beth Pryce': the surname matches,
+            # the first name beside it must go too.
+            text = f"{person.first[:4].rstrip('-')} {person.last}"
         else:
             text = rng.choice((person.first, f"{person.first} {person.last}"))
             ambiguous = text == person.first and self._ambiguous_first(practice, person)
@@ -392,15 +486,32 @@ class Generator:
         if form == "possessive":
             builder.text("'s")
 
-    def _fill(self, template: str, practice: Practice, slots: dict) -> tuple[str, list[Planted]]:
+    def _jargon(self, builder: _Builder, slot: tuple[str, str], kind: str) -> None:
+        term, variant = slot
+        variants = [variant]
+        if kind == "asr" and len(term) >= 7 and term.isalpha() and self.rng.random() < 0.3:
+            term = _misspelt(term, self.rng)
+            variants.append("asr-misspelt")
+        builder.plant(term, "jargon", variants=tuple(variants))
+
+    def _fill(
+        self, template: str, practice: Practice, slots: dict, kind: str = "talk"
+    ) -> tuple[str, list[Planted]]:
         builder = _Builder()
         for piece in re.split(r"(\{[A-Z0-9]+\})", template):
             if not piece.startswith("{"):
                 builder.text(piece)
                 continue
             name = piece[1:-1]
-            if name in ("J", "J2"):
-                builder.plant(slots[name], "jargon", variants=("jargon",))
+            if name in ("J", "J2", "H", "M", "M2"):
+                self._jargon(builder, slots[name], kind)
+            elif name == "PF":
+                person = slots[name]
+                builder.plant(
+                    person.first, "person", entity=person.key, registered=person.registered,
+                    variants=("first", "first-only", "common-word", "sentence-opening"),
+                    ambiguous=self._ambiguous_first(practice, person),
+                )  # fmt: skip
             elif name in ("P", "P2"):
                 self._mention(builder, practice, slots[name])
             else:
@@ -411,13 +522,24 @@ class Generator:
                 )  # fmt: skip
         return builder.done()
 
-    def _identifier_slot(self, kind: str, practice: Practice) -> tuple[str, str, str, bool]:
+    def _identifier_slot(
+        self, kind: str, practice: Practice, spoken: bool = False
+    ) -> tuple[str, str, str, bool]:
         rng = self.rng
+        # In ASR text half the numbers come as Whisper writes them.
+        whisper = spoken and rng.random() < 0.5
         if kind == "nhs_number":
+            if whisper:
+                surface, style = _whisper_digits(nhs_number(rng), rng)
+                return (kind, surface, f"whisper {style}", False)
             return (kind, *_nhs_surface(rng), False)
         if kind == "postcode":
             return (kind, *_postcode_surface(rng), False)
         if kind == "phone":
+            if whisper:
+                number = rng.choice(("07700900", "01632960")) + f"{rng.randint(0, 999):03d}"
+                surface, style = _whisper_digits(number, rng)
+                return (kind, surface, f"whisper {style}", False)
             return (kind, *_phone_surface(rng), False)
         if kind == "dob":
             return (kind, *_dob_surface(rng), False)
@@ -437,26 +559,46 @@ class Generator:
         own = town == practice.town
         return (kind, town, "own-town" if own else "other-town", own)
 
+    def _jargon_slot(self, category: str | None = None) -> tuple[str, str]:
+        rng = self.rng
+        if category is None and rng.random() < 0.6:
+            return rng.choice(JARGON), "asthma"
+        variant, terms = (
+            next(c for c in MORE_JARGON if c[0] == category)
+            if category
+            else rng.choice(MORE_JARGON)
+        )
+        return rng.choice(terms), variant
+
     def _sentence(self, practice: Practice, kind: str) -> tuple[str, list[Planted]]:
         rng = self.rng
         slots = {
-            "J": rng.choice(JARGON),
-            "J2": rng.choice(JARGON),
+            "J": self._jargon_slot(),
+            "J2": self._jargon_slot(),
+            "H": self._jargon_slot("calendar"),
+            "M": self._jargon_slot("medicine"),
+            "M2": self._jargon_slot("medicine"),
             "P": rng.choice(practice.people),
             "P2": rng.choice(practice.people),
         }
         while slots["P2"] is slots["P"]:
             slots["P2"] = rng.choice(practice.people)
+        common = [p for p in practice.people if p.first in COMMON_WORD_FIRST_NAMES]
         roll = rng.random()
-        if roll < 0.25:
+        if roll < 0.2:
             template = rng.choice(JARGON_TEMPLATES)
+        elif roll < 0.27:
+            template = rng.choice(CALENDAR_TEMPLATES)
+        elif roll < 0.33 and common and kind != "document":
+            template = rng.choice(OPENING_TEMPLATES)
+            slots["PF"] = rng.choice(common)
         elif roll < 0.65:
             pool = PERSON_TEMPLATES_DOC if kind == "document" else PERSON_TEMPLATES_TALK
             template = rng.choice(pool)
         else:
             identifier_kind, template = rng.choice(IDENTIFIER_TEMPLATES)
-            slots["X"] = self._identifier_slot(identifier_kind, practice)
-        return self._fill(template, practice, slots)
+            slots["X"] = self._identifier_slot(identifier_kind, practice, kind == "asr")
+        return self._fill(template, practice, slots, kind)
 
     def _item(self, practice: Practice, wave: int, number: int, kind: str) -> Item:
         rng = self.rng
@@ -465,7 +607,7 @@ class Generator:
         item_id = f"{practice.code}-W{wave}-{kind[:3].upper()}-{number:02d}"
         units = []
         for index in range(rng.randint(10, 16)):
-            text, planted = self._sentence(practice, "document" if kind == "document" else "talk")
+            text, planted = self._sentence(practice, kind)
             if kind == "asr":
                 text = text.lower()
                 for plant in planted:
@@ -545,7 +687,10 @@ def score(study: list[Practice], spans: dict) -> dict:
                 for plant in unit.planted:
                     chars = [i for i in range(plant.start, plant.end) if unit.text[i].isalnum()]
                     if plant.kind == "jargon":
-                        removed["jargon kept"].append(not any(i in covered for i in chars))
+                        kept = not any(i in covered for i in chars)
+                        removed["jargon kept"].append(kept)
+                        for variant in plant.variants:
+                            removed[f"jargon kept: {variant}"].append(kept)
                         continue
                     full = all(i in covered for i in chars)
                     for group in groups_of(plant):

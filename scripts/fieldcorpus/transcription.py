@@ -12,6 +12,7 @@ from functools import cache
 
 from .audio import SAMPLE_RATE, AudioWindow, audio_windows, ends_early
 from .errors import FieldcorpusError
+from .repetition import INAUDIBLE, cut_time, find_loop, mend, words_before
 from .whisper_models import ModelInfo, load_openai_model, openai_checkpoint, resolve_model
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ class Segment:
     end: float
     text: str
     words: list[dict] = field(default_factory=list)
+    repetition: bool = False  # a decoder loop was cut out of it (see repetition.py)
 
 
 def _speech_clips(window: AudioWindow, regions: list[tuple[float, float]]) -> list[float]:
@@ -233,22 +235,55 @@ def make_engine(settings: dict, threads: int = 1, models_dir: str | None = None)
     )
 
 
+def _without_loop(
+    segment: Segment, engine, window: AudioWindow, options: TranscriptionOptions, item_id: str
+) -> Segment:
+    """The segment cut where a repetition loop starts, the swallowed audio decoded again on
+    its own (a window without the looping context) or marked [inaudible]."""
+    loop = find_loop(segment.text)
+    if loop is None:
+        return segment
+    resume = cut_time(segment.text, loop.cut, segment.start, segment.end, segment.words)
+    first = int(max(0.0, resume - window.offset) * SAMPLE_RATE)
+    last = int(max(0.0, segment.end - window.offset) * SAMPLE_RATE)
+    again: list[Segment] = []
+    if last - first >= SAMPLE_RATE // 2:
+        span = AudioWindow(window.offset + first / SAMPLE_RATE, window.samples[first:last])
+        again = list(engine.transcribe(span, options, [(span.offset, span.end)]))
+    text = mend(segment.text[: loop.cut], " ".join(s.text.strip() for s in again))
+    words = words_before(segment.text, loop.cut, segment.words)
+    if text.endswith(INAUDIBLE):
+        words.append({"word": INAUDIBLE, "start": _round(resume), "end": _round(segment.end),
+                      "probability": None})  # fmt: skip
+    else:
+        words += [w for s in again for w in s.words]
+    log.warning(
+        "item %s: a repetition loop (%d x %d-gram) at %.1f s was cut and decoded again",
+        item_id,
+        loop.repeats,
+        loop.ngram,
+        resume,
+    )
+    return Segment(segment.start, segment.end, text, words, repetition=True)
+
+
 def _units_from_segments(segments: list[Segment]) -> list[dict]:
     units = []
     for segment in segments:
         text = segment.text.strip()
         if not text:
             continue
-        units.append(
-            {
-                "id": "",
-                "text": text,
-                "start": _round(segment.start),
-                "end": _round(segment.end),
-                "speaker": None,
-                "words": segment.words,
-            }
-        )
+        unit = {
+            "id": "",
+            "text": text,
+            "start": _round(segment.start),
+            "end": _round(segment.end),
+            "speaker": None,
+            "words": segment.words,
+        }
+        if segment.repetition:
+            unit["repetition"] = True  # read into flags.repetition, then dropped
+        units.append(unit)
     for number, unit in enumerate(units, start=1):
         unit["id"] = f"u{number:05d}"
     return units
@@ -296,7 +331,7 @@ def transcribe_recording(
         if regions:
             decoded_segments = []
             for segment in engine.transcribe(window, options, regions):
-                decoded_segments.append(segment)
+                decoded_segments.append(_without_loop(segment, engine, window, options, item_id))
                 _progress(item_id, segment.end, total)
             segments += _recover_skipped_speech(
                 engine, window, options, regions, decoded_segments, item_id, recovered
@@ -328,7 +363,11 @@ def transcribe_recording(
     )
     if not units:
         log.warning("item %s: no speech found; the transcript is empty", item_id)
-    flags = {"no_speech": not units}
+    # Units whose text a repetition loop had filled: cut, the span decoded again (see above).
+    flags = {
+        "no_speech": not units,
+        "repetition": [u["id"] for u in units if u.pop("repetition", False)],
+    }
     if recovered:
         flags["skipped_speech_redecoded"] = recovered
     if ends_early(decoded, duration_hint):

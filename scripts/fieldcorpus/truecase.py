@@ -337,6 +337,72 @@ def is_ordinary_word(text: str) -> bool:
     return word.isalpha() and is_common(word, lexicon()[0])
 
 
+# First names that are ordinary words the cased list knows only in lowercase.
+WORD_FIRST_NAMES = frozenset(
+    [
+        "amber",
+        "hope",
+        "rose",
+        "faith",
+        "joy",
+        "ruby",
+        "ivy",
+        "daisy",
+        "holly",
+        "heather",
+        "hazel",
+        "iris",
+        "lily",
+        "poppy",
+        "violet",
+        "pearl",
+        "jade",
+        "crystal",
+        "summer",
+        "autumn",
+        "skye",
+        "river",
+        "sunny",
+        "patience",
+        "prudence",
+        "charity",
+        "mercy",
+        "honour",
+        "honor",
+        "felicity",
+        "constance",
+        "chance",
+        "hunter",
+        "drew",
+        "pat",
+        "sue",
+        "rob",
+        "bob",
+        "ray",
+        "dean",
+        "sandy",
+        "rusty",
+        "carol",
+        "guy",
+        "victor",
+        "don",
+        "ken",
+        "max",
+        "miles",
+        "bill",
+        "robin",
+        "frank",
+        "grace",
+        "dawn",
+        "mark",
+        "will",
+        "jack",
+    ]
+)
+
+
 def is_name_word(word: str) -> bool:
-    """A word that is also a name ('Hope', 'Will', 'Mark'): the cased list knows it both ways."""
-    return word.lower() in lexicon()[2]
+    """A word that is also a name ('Hope', 'Will', 'Mark'): the cased list knows it both ways,
+    or it is a first name that is an ordinary word."""
+    folded = word.lower()
+    return folded in lexicon()[2] or folded in WORD_FIRST_NAMES

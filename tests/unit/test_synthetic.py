@@ -26,12 +26,15 @@ def test_the_same_seed_gives_the_same_study_and_spans_point_at_their_strings():
                     surface = unit.text[plant.start : plant.end]
                     assert surface.strip() == surface and surface
                     kinds.add(plant.kind)
-                    if plant.kind == "nhs_number" and "spoken" not in plant.variants:
+                    written = not any("spoken" in v for v in plant.variants)
+                    if plant.kind == "nhs_number" and written:
                         digits = re.sub(r"\D", "", surface)
                         assert digits.startswith("999") and nhs_number_is_valid(digits)
-                    if plant.kind == "phone" and "spoken" not in plant.variants:
-                        digits = re.sub(r"\D", "", surface).removeprefix("44")
-                        assert re.match(r"0?(7700900|1632960|2079460|1614960)", digits), surface
+                    if plant.kind == "phone" and written:
+                        digits = re.sub(r"^(00)?44", "", re.sub(r"\D", "", surface))
+                        assert re.match(r"0?(7700900|1632960|2079460|1614960|1164960)", digits), (
+                            surface
+                        )
     assert kinds >= {"person", "nhs_number", "postcode", "phone", "email", "dob", "jargon"}
 
 
@@ -52,8 +55,17 @@ def test_the_stack_removes_identifiers_and_keeps_jargon(figures):
     assert figures["HEADLINE unregistered lowercase names"] >= 0.8
     assert figures["jargon kept"] >= 0.95
     assert figures["HEADLINE consistency, replaced mentions"] >= 0.95
+    assert figures["jargon kept: asr-misspelt"] >= 0.9
+    # Numbers as written; Whisper's splits ('whisper ...' variants) are scored by the bench and
+    # by the identifier tests.
     for kind in ("nhs_number", "postcode", "phone", "email", "dob"):
-        assert figures[f"unregistered {kind}"] >= 0.95, kind
+        written = [
+            value
+            for key, value in figures.items()
+            if key.startswith(f"unregistered {kind}: ") and "whisper" not in key
+        ]
+        assert written and min(written) >= 0.9, kind
+        assert figures[f"unregistered {kind}"] >= 0.85, kind
 
 
 def test_scoring_counts_a_partial_removal_as_a_miss():
