@@ -186,6 +186,10 @@ def practice_shareable_audio(wildcards):
     return shareable_audio_paths(ITEMS_BY_PRACTICE[wildcards.practice])
 
 
+def gate_hits_path(wildcards):
+    return f"{RESTRICTED}/review/gate/{wildcards.practice}/{wildcards.item_id}.tsv"
+
+
 def redaction_log_path(wildcards):
     return f"{RESTRICTED}/redaction-log/{wildcards.practice}/{wildcards.item_id}.tsv"
 
