@@ -26,6 +26,7 @@ from .leakcheck import markup_texts
 
 GATE_COLUMNS = ("item_id", "unit_id", "start", "end", "kind", "text", "context", "resolve")
 MIN_DIGITS = 7
+MAX_FILLER_WORDS = 3
 MIN_AGE_YEARS = 5
 MAX_AGE_YEARS = 120
 CONTEXT_CHARS = 40
@@ -195,6 +196,31 @@ def _digit_runs(text: str) -> list[tuple[int, int, str]]:
     return runs
 
 
+def _spoken_digit_runs(text: str) -> list[tuple[int, int, str]]:
+    """Digits said one at a time with filler words between them ('low 7 7 O O, I know, low,
+    2 8 7'): single digits, each at most MAX_FILLER_WORDS words from the last."""
+    tokens = list(_TOKEN.finditer(text))
+    runs, digits, first, last, gap = [], "", None, None, 0
+    for index, token in enumerate(tokens):
+        word = token.group()
+        value = _digit_value(tokens, index)
+        if value is not None and len(value) == 1:
+            if first is None:
+                first = index
+            digits, last, gap = digits + value, index, 0
+            continue
+        if word in _SEPARATORS:
+            continue
+        gap += 1
+        if gap > MAX_FILLER_WORDS or not word.isalpha() or value is not None:
+            if first is not None and len(digits) >= MIN_DIGITS:
+                runs.append((tokens[first].start(), tokens[last].end(), digits))
+            digits, first, last, gap = "", None, None, 0
+    if first is not None and len(digits) >= MIN_DIGITS:
+        runs.append((tokens[first].start(), tokens[last].end(), digits))
+    return runs
+
+
 def _run_kind(text: str, start: int, end: int, digits: str) -> str | None:
     """The kind of a digit run, or None when it is no identifier shape."""
     if len(digits) < MIN_DIGITS:
@@ -240,6 +266,9 @@ def find_shapes(text: str, reference_year: int) -> list[Shape]:
         kind = _run_kind(masked, start, end, digits)
         if kind:
             shapes.append(Shape(start, end, kind))
+    masked = _masked(masked, [(s.start, s.end) for s in shapes])
+    for start, end, _ in _spoken_digit_runs(masked):
+        shapes.append(Shape(start, end, "spoken digit run"))
     return sorted(shapes, key=lambda s: (s.start, s.end))
 
 

@@ -32,6 +32,8 @@ PLANTED = [
     ("The desk is +44 (0)116 4960418.", "phone shape"),
     ("Or 0044 1632 960 123 from abroad.", "phone shape"),
     ("It's I-99-096-6540.", "digit run"),
+    ("low 7 7 O O, I know, low, 2 8 7", "spoken digit run"),
+    ("It's seven, seven, er, zero zero, you know, nine oh oh one", "spoken digit run"),
     ("I read 9.9, 0.9, 1.615 off the card.", "digit run"),
     ("seven seven oh oh nine double oh one two three", "NHS number shape"),
     ("It's the 12th of April 1983.", "birth-plausible date"),
@@ -62,6 +64,8 @@ ORDINARY = [
     "Of 312 patients, 41 had a review; 7 of 10 used a spacer.",
     "Review due 03/04/2024; audit week 12.",
     "sha256 9f3a1234567bc0de",
+    "Take 2 puffs, 1 in the morning and 1 at night, for 3 to 4 weeks, then 2.",
+    "Page 3 of 8; items 1, 2 and 5 done.",
 ]
 
 
