@@ -103,7 +103,10 @@ _SHAPES = [
         re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b"),
     ),
     # Inward letters exclude C I K M O V, so units such as '6MG' are not postcodes.
-    ("postcode shape", re.compile(r"\b[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2}\b")),
+    (
+        "postcode shape",
+        re.compile(r"(?<!\d)[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2}\b"),
+    ),
 ]
 # A pseudonym such as [Nurse 3] is the pipeline's own text: a list of them is no digit run.
 _PSEUDONYM = re.compile(r"\[[A-Z][A-Za-z' -]*(?: \d+)?\]")

@@ -43,6 +43,7 @@ PLANTED = [
     ("April 12, 1983 it was.", "birth-plausible date"),
     ("My NI number is QQ 12 34 56 C.", "NI number shape"),
     ("We live at LS1 4AB now.", "postcode shape"),
+    ("Thanks. Post-COPR1 5LT.", "postcode shape"),
     ("Email amy.fry@example.com please.", "email shape"),
     ("See www.example-surgery.co.uk for it.", "URL shape"),
 ]
