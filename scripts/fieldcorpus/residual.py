@@ -181,19 +181,20 @@ def _digit_runs(text: str) -> list[tuple[int, int, str]]:
         if _digit_value(tokens, index) is None and tokens[index].group().lower() not in _REPEATS:
             index += 1
             continue
-        digits, first, last, repeat = "", index, None, 1
+        digits, first, last, repeat, groups = "", index, None, 1, []
         while index < len(tokens):
             word = tokens[index].group()
             value = _digit_value(tokens, index)
             if value is not None:
                 digits += value * repeat if len(value) == 1 else value
                 repeat, last = 1, index
+                groups.append(value)
             elif word.lower() in _REPEATS:
                 repeat = _REPEATS[word.lower()]
             elif word not in _SEPARATORS:
                 break
             index += 1
-        if last is not None:
+        if last is not None and not _counting(groups):
             runs.append((tokens[first].start(), tokens[last].end(), digits))
         index = max(index, first + 1)
     return runs
@@ -204,6 +205,11 @@ def _spoken_digit_runs(text: str) -> list[tuple[int, int, str]]:
     2 8 7'): single digits, each at most MAX_FILLER_WORDS words from the last."""
     tokens = list(_TOKEN.finditer(text))
     runs, digits, first, last, gap = [], "", None, None, 0
+
+    def close() -> None:
+        if first is not None and len(digits) >= MIN_DIGITS and not _counting(list(digits)):
+            runs.append((tokens[first].start(), tokens[last].end(), digits))
+
     for index, token in enumerate(tokens):
         word = token.group()
         value = _digit_value(tokens, index)
@@ -216,12 +222,18 @@ def _spoken_digit_runs(text: str) -> list[tuple[int, int, str]]:
             continue
         gap += 1
         if gap > MAX_FILLER_WORDS or not word.isalpha() or value is not None:
-            if first is not None and len(digits) >= MIN_DIGITS:
-                runs.append((tokens[first].start(), tokens[last].end(), digits))
+            close()
             digits, first, last, gap = "", None, None, 0
-    if first is not None and len(digits) >= MIN_DIGITS:
-        runs.append((tokens[first].start(), tokens[last].end(), digits))
+    close()
     return runs
+
+
+def _counting(groups: list[str]) -> bool:
+    """Numbers counted aloud (1, 2, 3, … 10 while a patient holds their breath): each group one
+    more, or one less, than the last."""
+    numbers = [int(group) for group in groups]
+    steps = {b - a for a, b in zip(numbers, numbers[1:], strict=False)}
+    return len(numbers) >= 4 and steps in ({1}, {-1})
 
 
 def _run_kind(text: str, start: int, end: int, digits: str) -> str | None:

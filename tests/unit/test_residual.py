@@ -67,6 +67,8 @@ ORDINARY = [
     "sha256 9f3a1234567bc0de",
     "Take 2 puffs, 1 in the morning and 1 at night, for 3 to 4 weeks, then 2.",
     "Page 3 of 8; items 1, 2 and 5 done.",
+    "Hold it, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, and breathe out.",
+    "Ten, nine, eight, seven, six, five, four, three, go.",
 ]
 
 
