@@ -297,7 +297,8 @@ def _digits_of(text: str) -> str:
 
 class Release:
     """Shapes the data manager reviewed and put on the allow-list: the same words (any case
-    and spacing), or for a number the same digits however they are grouped."""
+    and spacing), or for a number the same digits however they are grouped, or part of them
+    (a format that splits a turn into cues shows a released number in pieces)."""
 
     def __init__(self, allow_list: frozenset[str] | set[str]):
         self._terms = {_normalised(term) for term in allow_list}
@@ -306,7 +307,7 @@ class Release:
     def releases(self, found: str) -> bool:
         digits = _digits_of(found)
         return _normalised(found) in self._terms or (
-            len(digits) >= MIN_DIGITS and digits in self._digits
+            len(digits) >= MIN_DIGITS and any(digits in released for released in self._digits)
         )
 
 

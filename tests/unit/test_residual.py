@@ -106,6 +106,8 @@ def test_the_allow_list_releases_a_reviewed_shape_however_it_is_spaced():
     release = Release(frozenset({"01632960000", "ls1 4ab"}))
     assert scan_units("I1", units, "2025-03-13", release) == []
     assert len(scan_units("I1", units, "2025-03-13", Release(frozenset({"01632960000"})))) == 1
+    assert Release(frozenset({"077009080. 883"})).releases("077009080")
+    assert not Release(frozenset({"077009080. 883"})).releases("077009080 884")
 
 
 CLEAN_TURNS = [
