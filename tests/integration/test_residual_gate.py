@@ -20,7 +20,7 @@ import pytest
 from fieldcorpus.manifest import load_allow_list
 from fieldcorpus.residual import Release, scan_tree
 
-from tests.conftest import copy_run, snakemake
+from tests.conftest import copy_run, snakemake, tree_digest
 from tests.integration.test_demo_pipeline import manifest_rows
 
 pytestmark = pytest.mark.integration
@@ -29,22 +29,23 @@ SHAREABLE = "results/shareable"
 RESTRICTED = "results/restricted"
 MISSED = "999 -7900749"
 
-# Each identifier form of issue 15, as Whisper writes it (fictional ranges only), and the
-# digits or words that must not appear in any shareable file.
+# Each identifier form of issue 15, as Whisper writes it (fictional ranges only, none of them
+# the demo's own), and the digits or words that must not appear in any shareable file.
 PLANTED = {
     "transcript": [
-        ("My NHS number is 999 -7900749.", "9997900749"),
-        ("Yes, it's 077009080. 883.", "07700908883"),
-        ("It's 077009023? 3.", "0770090233"),
-        ("It's 07700, 9000, 419.", "077009000419"),
+        (f"My NHS number is {MISSED}.", "9997900749"),
+        ("Yes, it's 077009071. 246.", "07700907246"),
+        ("It's 077009064? 5.", "0770090645"),
+        ("It's 07700, 9001, 772.", "077009001772"),
         ("Ring +44(0)20 74960338 or +44 (0)116 4960418.", "74960338"),
         ("Or the mobile, +44(0)7700900947.", "7700900947"),
         ("It's I-99-096-6540, I think.", "99096654"),
+        ("low 7 7 O O, I know, low, 9 3 1", "7 7 O O, I know, low, 9 3 1"),
         ("Can you tell me your date of birth?", None),
-        ("It's the 12th of April 1983.", "12th of April 1983"),
+        ("It's the 3rd of June 1957.", "3rd of June 1957"),
     ],
     "document": [
-        ("Patient DOB 23 May 1991, tel 01632 960 417.", "23 May 1991"),
+        ("Patient DOB 14 February 1962, tel 01632 960 417.", "14 February 1962"),
         ("Contact: amy.fry@example.com, LS1 4AB, QQ 12 34 56 C.", "amy.fry@example.com"),
     ],
 }
@@ -142,14 +143,21 @@ def test_an_item_detection_missed_is_withheld_named_in_review_and_fails_the_run(
     item_id = plant(units, [f"Yes, it's {MISSED}."], keep_time=True)
     practice = units.parent.name
     shared_json = workdir / SHAREABLE / "items" / practice / f"{item_id}.json"
+    withheld = {f"{item_id}.json", f"{item_id}.txt"}  # the outputs of pseudonymise_item
+    before = {
+        name: digest
+        for name, digest in tree_digest(shared_json.parent).items()
+        if name.startswith(f"{item_id}.") and name not in withheld
+    }
     result = snakemake(workdir, "--forcerun", str(shared_json.relative_to(workdir)))
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"item {item_id}: residual-identifier gate" in output
     assert "NHS number shape" in output and "7900749" not in output
-    assert not shared_json.exists()
-    for fmt in ("txt", "vtt", "srt", "docx"):
-        assert not shared_json.with_suffix(f".{fmt}").exists(), fmt
+    assert not any((shared_json.parent / name).exists() for name in withheld)
+    # The formats made from it are not made again: those left from the earlier run (made from
+    # text that passed) are unchanged.
+    assert {k: v for k, v in tree_digest(shared_json.parent).items() if k in before} == before
     gate = workdir / RESTRICTED / "review/gate" / practice / f"{item_id}.tsv"
     with open(gate, encoding="utf-8", newline="") as handle:
         hits = list(csv.DictReader(handle, delimiter="\t"))
