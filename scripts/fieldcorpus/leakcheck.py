@@ -11,6 +11,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -30,25 +31,28 @@ _AUDIO = (".flac", ".wav", ".mp3")
 
 
 _SKIPPED_ELEMENTS = {"style"}
-# Attributes whose values are read text (alternative text, titles, names); every other
-# attribute is markup (class, id, style, href targets, fonts, sizes).
-_TEXT_ATTRIBUTES = {"alt", "title", "name", "descr", "description", "label", "content"}
+# Attributes whose values are read text (alternative text, titles, names): the gate reads only
+# these; the leak check reads every attribute value but those that only name markup, since a
+# link or a source path can carry a name.
+TEXT_ATTRIBUTES = frozenset({"alt", "title", "name", "descr", "description", "label", "content"})
+_MARKUP_ATTRIBUTES = frozenset({"class", "id", "style", "lang", "dir", "role", "rel", "type"})
 
 
 class _TextParser(HTMLParser):
     """Element text and text-bearing attribute values of HTML or XML, one entry per text node,
     without the tags, attribute names or style sheets."""
 
-    def __init__(self):
+    def __init__(self, read: Callable[[str], bool]):
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
         self._skip = 0
+        self._read = read
 
     def handle_starttag(self, tag, attrs):
         if tag.split(":")[-1] in _SKIPPED_ELEMENTS:
             self._skip += 1
         for name, value in attrs:
-            if value and name.split(":")[-1].lower() in _TEXT_ATTRIBUTES:
+            if value and self._read(name.split(":")[-1].lower()):
                 self.texts.append(value)
 
     def handle_endtag(self, tag):
@@ -64,9 +68,13 @@ class _TextParser(HTMLParser):
             self.texts.append(data[len("CDATA[") :])
 
 
-def markup_texts(data: str) -> list[str]:
-    """The text nodes of an HTML or XML document (never its markup)."""
-    parser = _TextParser()
+def markup_texts(data: str, attributes: str = "text") -> list[str]:
+    """The text nodes of an HTML or XML document (never its tags or style sheets), with the
+    values of its text attributes ('text') or of all but markup attributes ('all')."""
+    if attributes == "all":
+        parser = _TextParser(lambda name: name not in _MARKUP_ATTRIBUTES)
+    else:
+        parser = _TextParser(TEXT_ATTRIBUTES.__contains__)
     parser.feed(data)
     parser.close()
     return parser.texts
@@ -97,7 +105,7 @@ def content_text(name: str, data: bytes) -> str:
         return _image_metadata(data)
     text = data.decode("utf-8", errors="ignore")
     if lowered.endswith(_MARKUP):
-        texts = markup_texts(text)
+        texts = markup_texts(text, attributes="all")
         return "".join(texts) + "\n" + "\n".join(texts)
     parts = [text]
     if lowered.endswith(_TAGGED_TEXT):

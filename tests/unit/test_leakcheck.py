@@ -211,7 +211,7 @@ def test_markup_is_not_text_a_ledger_entry_nav_fails_only_on_the_casebooks_text(
         transcript_formats_job(items[0], {"docx": docx_path}, {}, shareable=True)
         qdpx_job(items, [docx_path], str(root / "qda" / "P01.qdpx"), "Study P01")
         (root / "items" / "P01" / "P01-W1-INT-01.xml").write_text(
-            f"<nav class='nav'><p title='contents'>{text}</p></nav>"
+            f"<nav class='nav' id='nav'><p title='contents'>{text}</p></nav>"
         )
         rows = check_tree(root, {"P01": nav}, REGISTER, {"P01-W1-INT-01"})
         return {row["file"] for row in rows if row["result"] != "clean"}
@@ -227,3 +227,10 @@ def test_markup_is_not_text_a_ledger_entry_nav_fails_only_on_the_casebooks_text(
     }
     html = (tmp_path / "Clean:" / "casebook" / "P01" / "casebook.html").read_text()
     assert "<nav" in html and "nav ul" in html
+
+
+def test_a_name_in_a_links_target_is_still_found(shareable):
+    page = shareable / "casebook" / "P01" / "casebook.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<nav><a class='nav' href='notes/Sarah Mitchell.html'>x</a></nav>")
+    assert leaked(scan(shareable)) == {("casebook/P01/casebook.html", "-")}
