@@ -498,7 +498,7 @@ def file_texts(name: str, data: bytes) -> list[str]:
     if lowered.endswith((".html", ".htm", ".xml", ".qde", ".xhtml", ".svg")):
         return markup_texts(text)
     if lowered.endswith(".md"):
-        return [line for line in text.splitlines() for line in markup_texts(line) or [""]]
+        return [part for line in text.splitlines() for part in markup_texts(line)]
     return text.splitlines()
 
 
