@@ -114,19 +114,27 @@ def leak_check_result(workspace: Workspace) -> str:
     return "passed" if report.exists() else "not run"
 
 
-def gate_results(restricted: Path) -> dict[str, int]:
+def gate_results(restricted: Path) -> tuple[dict[str, int], int]:
     """Identifier shapes the residual-identifier gate left open, per item it has checked (0:
-    passed). Each check rewrites its item's file, so a fixed item reads 0 again."""
+    passed; each check rewrites its item's file, so a fixed item reads 0 again), and the number
+    of shareable files in which the leak check's run of the gate last found shapes."""
+    gate = restricted / "review" / "gate"
     results: dict[str, int] = {}
-    for path in sorted((restricted / "review" / "gate").glob("*/*.tsv")):
+    for path in sorted(gate.glob("*/*.tsv")):
         with open(path, encoding="utf-8", newline="") as handle:
             results[path.stem] = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
-    return results
+    files = 0
+    if (gate / "shareable-files.tsv").is_file():
+        with open(gate / "shareable-files.tsv", encoding="utf-8", newline="") as handle:
+            files = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
+    return results, files
 
 
-def gate_summary(row: WaveStatus) -> str:
+def gate_summary(row: WaveStatus, files_with_shapes: int) -> str:
     if row.withheld:
         return f"WITHHELD {row.withheld}"
+    if files_with_shapes:
+        return f"FAILED in {files_with_shapes} file(s)"
     if row.gated == row.items:
         return "passed"
     return f"passed {row.gated} of {row.items}" if row.gated else "not run"
@@ -137,7 +145,7 @@ def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]
     running = running_outputs(workspace.root)
     reviews = open_reviews(workspace.restricted)
     leak = leak_check_result(workspace)
-    gate = gate_results(workspace.restricted)
+    gate, files_with_shapes = gate_results(workspace.restricted)
     table: dict[tuple[str, int], WaveStatus] = {}
     for item in sorted(manifest.items.values(), key=lambda i: (i.practice, i.wave, i.item_id)):
         row = table.setdefault((item.practice, item.wave), WaveStatus(item.practice, item.wave))
@@ -146,7 +154,7 @@ def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]
         row.leak_check = leak
         row.gated += item.item_id in gate
         row.withheld += bool(gate.get(item.item_id))
-        row.gate = gate_summary(row)
+        row.gate = gate_summary(row, files_with_shapes)
         output = workspace.shareable / "items" / item.practice / f"{item.item_id}.json"
         failure = failures.get(item.item_id)
         newer_failure = failure and (not output.exists() or failure[0] >= output.stat().st_mtime)
@@ -189,7 +197,7 @@ def status_table(rows: list[WaveStatus], colour: bool) -> str:
             f"{paint(f'{row.waiting:>7}', '33', row.waiting > 0)} "
             f"{paint(f'{row.review_open:>6}', '33', row.review_open > 0)}  "
             f"{paint(f'{row.leak_check:<10}', '31', row.leak_check == 'FAILED')}  "
-            f"{paint(row.gate, '31', row.withheld > 0)}"
+            f"{paint(row.gate, '31', row.gate.startswith(('WITHHELD', 'FAILED')))}"
         )
     in_progress = [line for row in rows for line in row.in_progress]
     if in_progress:

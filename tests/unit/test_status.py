@@ -101,8 +101,14 @@ def test_the_gate_result_stands_beside_the_leak_check(workspace):
         "leak_check",
         "gate",
     ]
-    for item_id in p02_wave1[:1]:
-        touch(gate / f"{item_id}.tsv", hits_to_tsv([]))
-    assert {r.gate for r in collect_status(workspace, manifest) if r.practice == "P02"} >= {
-        "passed"
-    }
+    touch(gate / f"{p02_wave1[0]}.tsv", hits_to_tsv([]))
+    assert rows_of(workspace, manifest)[("P02", 1)].gate == "passed"
+    from fieldcorpus.residual import tree_rows_to_tsv
+
+    found = [{"file": "corpus/all/corpus.csv", "item_id": "-", "kinds": "phone shape"}]
+    touch(gate.parent / "shareable-files.tsv", tree_rows_to_tsv(found))
+    assert rows_of(workspace, manifest)[("P02", 1)].gate == "FAILED in 1 file(s)"
+
+
+def rows_of(workspace, manifest):
+    return {(r.practice, r.wave): r for r in collect_status(workspace, manifest)}
