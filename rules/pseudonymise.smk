@@ -70,7 +70,8 @@ rule update_ledger:
         "../scripts/update_ledger.py"
 
 
-# The gate's hits file is a param, not an output, so that a withheld item keeps its record.
+# The gate's hits file is a param, not an output, so that a withheld item keeps its record;
+# files made from the item's earlier text are params too: a withheld item's are removed.
 rule pseudonymise_item:
     input:
         units=item_units,
@@ -95,6 +96,7 @@ rule pseudonymise_item:
         ledger=practice_ledger,
         text_settings=shareable_text_settings,
         gate_hits=gate_hits_path,
+        made_from_item=files_made_from_item,
     script:
         "../scripts/pseudonymise_item.py"
 

@@ -12,5 +12,6 @@ run_rule(
     output_text=snakemake.output.text,
     anonymisation_log=snakemake.output.anonymisation_log,
     gate_hits=snakemake.params.gate_hits,
+    made_from_item=list(snakemake.params.made_from_item),
     text_settings=dict(snakemake.params.text_settings),
 )

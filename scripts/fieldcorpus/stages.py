@@ -168,11 +168,14 @@ def pseudonymise_job(
     anonymisation_log: str,
     gate_hits: str,
     text_settings: dict | None = None,
+    made_from_item: list[str] | None = None,
 ) -> None:
     """`text_settings`: the transcription settings that shape a transcript's .txt (pause marks).
     The residual-identifier gate runs before anything shareable is written: an item whose
     pseudonymised text still holds an identifier shape is withheld (no shareable output), and
-    its hits go to the restricted `gate_hits` file, which is kept when the job fails."""
+    its hits go to the restricted `gate_hits` file, which is kept when the job fails. Shareable
+    files an earlier run made from the item (`made_from_item`) are removed with it: they were
+    made from text that may now be known to hold the identifier."""
     from .errors import FieldcorpusError
     from .ledger import Ledger, order_key
     from .pseudonymise import log_to_tsv, pseudonymise_units
@@ -197,6 +200,10 @@ def pseudonymise_job(
     )
     atomic_write_text(gate_hits, hits_to_tsv(hits), RESTRICTED_FILE_MODE)
     if hits:
+        withdrawn = [p for p in made_from_item or [] if Path(p).is_file()]
+        for path in withdrawn:
+            Path(path).unlink()
+        log.info("item %s: %d earlier shareable files removed", item_id, len(withdrawn))
         raise FieldcorpusError(
             item_id,
             f"residual-identifier gate: {len(hits)} identifier shape(s) left after "

@@ -213,19 +213,23 @@ def test_pseudonymisation_withholds_an_item_with_a_residual_shape(tmp_path):
         anonymisation_log=str(tmp_path / "log.tsv"),
         gate_hits=str(tmp_path / "gate" / "P02-W1-CLN-01.tsv"),
     )
+    earlier = tmp_path / "earlier.vtt"
+    earlier.write_text("made from the item's earlier text")
+    arguments["made_from_item"] = [str(earlier), str(tmp_path / "never-made.csv")]
     with pytest.raises(FieldcorpusError) as caught:
         pseudonymise_job(**arguments)
     message = str(caught.value)
     assert "item P02-W1-CLN-01" in message and "unit u00002 (NHS number shape)" in message
     assert "7900749" not in message and "withheld" in message
-    assert not out.exists()
+    assert not out.exists() and not earlier.exists()
     hits = read_hits(arguments["gate_hits"])
     assert [(h["item_id"], h["unit_id"], h["text"]) for h in hits] == [
         ("P02-W1-CLN-01", "u00002", "999 -7900749")
     ]
     (tmp_path / "allow_list.txt").write_text("999 790 0749  # reviewed: a test-range number\n")
+    earlier.write_text("kept when the item passes")
     pseudonymise_job(**arguments)
-    assert read_hits(arguments["gate_hits"]) == []
+    assert read_hits(arguments["gate_hits"]) == [] and earlier.exists()
     assert json.loads((out / "P02-W1-CLN-01.json").read_text())["units"][1]["text"].endswith(
         "0749."
     )
