@@ -203,6 +203,29 @@ def practice_shareable_audio(wildcards):
     return shareable_audio_paths(ITEMS_BY_PRACTICE[wildcards.practice])
 
 
+def gate_hits_path(wildcards):
+    return f"{RESTRICTED}/review/gate/{wildcards.practice}/{wildcards.item_id}.tsv"
+
+
+def files_made_from_item(wildcards):
+    """Shareable files an earlier run made from an item's text: its other formats and audio,
+    its practice's and the study's corpora, casebook, QDA project and summaries, and the
+    leak-check report that passed them. The gate removes them when it withholds the item.
+    """
+    item = manifest_item(wildcards)
+    groups = {item.practice, "all"}
+    return [
+        *shareable_files_of_item(item.item_id),
+        *(
+            path
+            for path in all_corpora()
+            if groups & set(Path(path).relative_to(SHAREABLE).parent.parts)
+        ),
+        *(path for path in all_corpora() if Path(path).name.split(".")[0] in groups),
+        f"{SHAREABLE}/leak-check.tsv",
+    ]
+
+
 def redaction_log_path(wildcards):
     return f"{RESTRICTED}/redaction-log/{wildcards.practice}/{wildcards.item_id}.tsv"
 

@@ -70,11 +70,14 @@ rule update_ledger:
         "../scripts/update_ledger.py"
 
 
+# The gate's hits file is a param, not an output, so that a withheld item keeps its record;
+# files made from the item's earlier text are params too: a withheld item's are removed.
 rule pseudonymise_item:
     input:
         units=item_units,
         detections=f"{RESTRICTED}/entities/{{practice}}/{{item_id}}.json",
         ledger_state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
+        allow_list=config["allow_list"],
     output:
         units=f"{SHAREABLE}/items/{{practice}}/{{item_id}}.json",
         text=f"{SHAREABLE}/items/{{practice}}/{{item_id}}.txt",
@@ -92,6 +95,8 @@ rule pseudonymise_item:
     params:
         ledger=practice_ledger,
         text_settings=shareable_text_settings,
+        gate_hits=gate_hits_path,
+        made_from_item=files_made_from_item,
     script:
         "../scripts/pseudonymise_item.py"
 
@@ -104,6 +109,7 @@ rule leak_check:
         lineage=all_item_lineage,
         ledger_states=all_ledger_states,
         register=config["register"],
+        allow_list=config["allow_list"],
     output:
         report=f"{SHAREABLE}/leak-check.tsv",
     log:
@@ -120,5 +126,6 @@ rule leak_check:
         shareable_dir=shareable_root_of_report,
         ledgers=all_ledgers,
         item_ids=manifest_item_ids,
+        gate_hits=f"{RESTRICTED}/review/gate/shareable-files.tsv",
     script:
         "../scripts/leak_check.py"

@@ -7,6 +7,8 @@ run_rule(
     shareable_dir=snakemake.params.shareable_dir,
     ledgers=list(snakemake.params.ledgers),
     register=snakemake.input.register,
+    allow_list=snakemake.input.allow_list,
     manifest_ids=list(snakemake.params.item_ids),
     output=snakemake.output.report,
+    gate_hits=snakemake.params.gate_hits,
 )

@@ -7,8 +7,11 @@ run_rule(
     units=snakemake.input.units,
     detections=snakemake.input.detections,
     ledger=snakemake.params.ledger,
+    allow_list=snakemake.input.allow_list,
     output_json=snakemake.output.units,
     output_text=snakemake.output.text,
     anonymisation_log=snakemake.output.anonymisation_log,
+    gate_hits=snakemake.params.gate_hits,
+    made_from_item=list(snakemake.params.made_from_item),
     text_settings=dict(snakemake.params.text_settings),
 )

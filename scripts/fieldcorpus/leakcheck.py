@@ -11,6 +11,8 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 
 from .errors import LeakError
@@ -19,9 +21,63 @@ from .manifest import RegisterEntry
 from .textmatch import compile_alternation, normalise
 
 _TAG = re.compile(r"<[^>]+>")
-_MARKUP = (".xml", ".qde", ".rels", ".html", ".htm", ".svg", ".xhtml", ".md", ".vtt", ".srt")
+# Markup read as a tree: only its text (and text-bearing attributes) is searched, never tag
+# names, attribute names or style sheets, where a short name such as 'Nav' would match 'nav'.
+_MARKUP = (".xml", ".qde", ".rels", ".html", ".htm", ".svg", ".xhtml")
+# Text with occasional tags (anchors in Markdown, voice tags in WebVTT): tags removed.
+_TAGGED_TEXT = (".md", ".vtt", ".srt")
 _JSON = (".json", ".jsonl", ".geojson")
 _AUDIO = (".flac", ".wav", ".mp3")
+
+
+_SKIPPED_ELEMENTS = {"style"}
+# Attributes whose values are read text (alternative text, titles, names): the gate reads only
+# these; the leak check reads every attribute value but those that only name markup, since a
+# link or a source path can carry a name.
+TEXT_ATTRIBUTES = frozenset({"alt", "title", "name", "descr", "description", "label", "content"})
+_MARKUP_ATTRIBUTES = frozenset({"class", "id", "style", "lang", "dir", "role", "rel", "type"})
+
+
+class _TextParser(HTMLParser):
+    """Element text and text-bearing attribute values of HTML or XML, one entry per text node,
+    without the tags, attribute names or style sheets."""
+
+    def __init__(self, read: Callable[[str], bool]):
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self._skip = 0
+        self._read = read
+
+    def handle_starttag(self, tag, attrs):
+        if tag.split(":")[-1] in _SKIPPED_ELEMENTS:
+            self._skip += 1
+        for name, value in attrs:
+            if value and self._read(name.split(":")[-1].lower()):
+                self.texts.append(value)
+
+    def handle_endtag(self, tag):
+        if tag.split(":")[-1] in _SKIPPED_ELEMENTS and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.texts.append(data)
+
+    def unknown_decl(self, data):
+        if data.startswith("CDATA["):
+            self.texts.append(data[len("CDATA[") :])
+
+
+def markup_texts(data: str, attributes: str = "text") -> list[str]:
+    """The text nodes of an HTML or XML document (never its tags or style sheets), with the
+    values of its text attributes ('text') or of all but markup attributes ('all')."""
+    if attributes == "all":
+        parser = _TextParser(lambda name: name not in _MARKUP_ATTRIBUTES)
+    else:
+        parser = _TextParser(TEXT_ATTRIBUTES.__contains__)
+    parser.feed(data)
+    parser.close()
+    return parser.texts
 
 
 def _json_strings(value) -> list[str]:
@@ -48,10 +104,12 @@ def content_text(name: str, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         return _image_metadata(data)
     text = data.decode("utf-8", errors="ignore")
-    parts = [text]
     if lowered.endswith(_MARKUP):
-        stripped = _TAG.sub("", text)
-        parts += [stripped, html.unescape(stripped), _TAG.sub(" ", text), html.unescape(text)]
+        texts = markup_texts(text, attributes="all")
+        return "".join(texts) + "\n" + "\n".join(texts)
+    parts = [text]
+    if lowered.endswith(_TAGGED_TEXT):
+        parts = [html.unescape(_TAG.sub("", text)), html.unescape(_TAG.sub(" ", text))]
     if lowered.endswith(_JSON):
         for line in text.splitlines() if lowered.endswith(".jsonl") else [text]:
             try:

@@ -1,14 +1,16 @@
 """Show where each practice's review queue is (its readable HTML page, opened in a browser with
---open), or with --apply check that the edited register and allow-list parse before the next
-run."""
+--open, and the residual-identifier gate's files of withheld items), or with --apply check that
+the edited register and allow-list parse before the next run."""
 
 from __future__ import annotations
 
 import argparse
 import webbrowser
+from pathlib import Path
 
 from .cli_common import add_workspace_arguments, workspace_from
 from .manifest import load_allow_list, load_register
+from .residual import read_hits
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,11 +35,25 @@ def run(args: argparse.Namespace) -> int:
         return 0
     pattern = f"{args.practice}.html" if args.practice else "*.html"
     pages = sorted((workspace.restricted / "review").glob(pattern))
-    if not pages:
+    withheld = withheld_items(workspace.restricted, args.practice)
+    if not pages and not withheld:
         print("review: no review page yet; run snakemake first")
         return 1
     for page in pages:
         print(page)
         if args.open:
             webbrowser.open(page.as_uri())
+    for path, count in withheld:
+        print(f"{path}: {count} identifier shape(s) withheld this item (residual-identifier gate)")
     return 0
+
+
+def withheld_items(restricted: Path, practice: str | None) -> list[tuple[Path, int]]:
+    """The gate's files (restricted/review/gate/<practice>/<item_id>.tsv) that hold hits: each
+    row quotes the shape, its unit and context, and how to resolve it."""
+    found = []
+    for path in sorted((restricted / "review" / "gate").glob(f"{practice or '*'}/*.tsv")):
+        count = len(read_hits(path))
+        if count:
+            found.append((path, count))
+    return found

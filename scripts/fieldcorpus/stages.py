@@ -163,14 +163,24 @@ def pseudonymise_job(
     units: str,
     detections: str,
     ledger: str,
+    allow_list: str,
     output_json: str,
     output_text: str,
     anonymisation_log: str,
+    gate_hits: str,
     text_settings: dict | None = None,
+    made_from_item: list[str] | None = None,
 ) -> None:
-    """`text_settings`: the transcription settings that shape a transcript's .txt (pause marks)."""
+    """`text_settings`: the transcription settings that shape a transcript's .txt (pause marks).
+    The residual-identifier gate runs before anything shareable is written: an item whose
+    pseudonymised text still holds an identifier shape is withheld (no shareable output), and
+    its hits go to the restricted `gate_hits` file, which is kept when the job fails. Shareable
+    files an earlier run made from the item (`made_from_item`) are removed with it: they were
+    made from text that may now be known to hold the identifier."""
+    from .errors import FieldcorpusError
     from .ledger import Ledger, order_key
     from .pseudonymise import log_to_tsv, pseudonymise_units
+    from .residual import Release, hits_to_tsv, scan_units, withheld_message
     from .units import render_text
 
     document = read_json(units)
@@ -182,11 +192,31 @@ def pseudonymise_job(
         Ledger.read(ledger),
         order_key(document["item"]),
     )
+    atomic_write_text(anonymisation_log, log_to_tsv(log_rows), RESTRICTED_FILE_MODE)
+    hits = scan_units(
+        item_id,
+        new_units,
+        document["item"].get("collected_on"),
+        Release(load_allow_list(allow_list)),
+    )
+    atomic_write_text(gate_hits, hits_to_tsv(hits), RESTRICTED_FILE_MODE)
+    if hits:
+        withdrawn = [p for p in made_from_item or [] if Path(p).is_file()]
+        for path in withdrawn:
+            Path(path).unlink()
+        log.info("item %s: %d earlier shareable files removed", item_id, len(withdrawn))
+        raise FieldcorpusError(
+            item_id,
+            f"residual-identifier gate: {len(hits)} identifier shape(s) left after "
+            f"pseudonymisation in {withheld_message(hits)}; the item is withheld from shareable/",
+            "see the gate rows in the practice's review queue (fieldcorpus review); add the "
+            "identifier to the register and rerun, or, if the shape is not identifying, add its "
+            "exact text to the allow-list and rerun",
+        )
     shareable = {**document, "units": new_units}
     write_shareable_json(output_json, shareable)
     atomic_write_text(output_text, render_text(shareable, text_settings), SHAREABLE_FILE_MODE)
-    atomic_write_text(anonymisation_log, log_to_tsv(log_rows), RESTRICTED_FILE_MODE)
-    log.info("item %s: %d replacements", item_id, len(log_rows))
+    log.info("item %s: %d replacements; residual-identifier gate passed", item_id, len(log_rows))
 
 
 def corpus_job(
@@ -245,16 +275,40 @@ def summary_study_job(practice_tsvs: list[str], tsv: str, html: str) -> None:
 
 
 def leak_check_job(
-    shareable_dir: str, ledgers: list[str], register: str, manifest_ids: list[str], output: str
+    shareable_dir: str,
+    ledgers: list[str],
+    register: str,
+    allow_list: str,
+    manifest_ids: list[str],
+    output: str,
+    gate_hits: str,
 ) -> None:
+    """Two scans of the shareable tree: every ledger and register string (the leak check), and
+    identifier shapes in every shareable text (the residual-identifier gate, which needs no
+    ledger: it catches what detection missed in corpora, casebooks, QDA sources and summaries
+    too). The gate's findings (file, item, kinds; never the strings) go to `gate_hits`."""
+    from .errors import LeakError
     from .leakcheck import check_tree, raise_on_leaks, rows_to_tsv
     from .ledger import Ledger
+    from .residual import Release, scan_tree, tree_rows_to_tsv
 
     by_practice = {Path(p).name.split(".")[0]: Ledger.read(p) for p in ledgers}
     rows = check_tree(shareable_dir, by_practice, load_register(register), set(manifest_ids))
     raise_on_leaks(rows)
+    shapes = scan_tree(shareable_dir, set(manifest_ids), Release(load_allow_list(allow_list)))
+    atomic_write_text(gate_hits, tree_rows_to_tsv(shapes), RESTRICTED_FILE_MODE)
+    if shapes:
+        listing = "; ".join(f"{r['file']} (item {r['item_id']}: {r['kinds']})" for r in shapes)
+        raise LeakError(
+            None,
+            f"leak check failed: the residual-identifier gate found identifier shapes in "
+            f"{len(shapes)} shareable file(s): {listing}",
+            "look at these items' anonymisation logs, add the identifiers to the register "
+            "(or a reviewed, non-identifying shape to the allow-list), then rerun; the strings "
+            "are not printed here",
+        )
     atomic_write_text(output, rows_to_tsv(rows), SHAREABLE_FILE_MODE)
-    log.info("leak check: %d shareable files clean", len(rows))
+    log.info("leak check: %d shareable files clean; residual-identifier gate passed", len(rows))
 
 
 def lineage_job(

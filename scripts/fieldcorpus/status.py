@@ -14,7 +14,7 @@ from .manifest import Manifest
 from .workspace import Workspace
 
 STATUS_COLUMNS = ("practice", "wave", "items", "done", "failed", "running", "waiting",
-                  "review_open", "leak_check", "failures", "in_progress")  # fmt: skip
+                  "review_open", "leak_check", "gate", "failures", "in_progress")  # fmt: skip
 _ERROR_LINE = re.compile(r"^fieldcorpus: item ([A-Za-z0-9_-]+): (.*)$")
 _PROGRESS_LINE = re.compile(r"item [A-Za-z0-9_-]+: (\d+% of the audio|\d+ s of audio) done")
 
@@ -30,12 +30,16 @@ class WaveStatus:
     waiting: int = 0
     review_open: int = 0
     leak_check: str = "not run"
+    gate: str = "not run"
+    gated: int = 0
+    withheld: int = 0
     failures: list[str] = field(default_factory=list)
     in_progress: list[str] = field(default_factory=list)
 
     def as_row(self) -> dict:
+        fields = {k: v for k, v in self.__dict__.items() if k not in ("gated", "withheld")}
         return {
-            **self.__dict__,
+            **fields,
             "failures": "; ".join(self.failures),
             "in_progress": "; ".join(self.in_progress),
         }
@@ -110,17 +114,47 @@ def leak_check_result(workspace: Workspace) -> str:
     return "passed" if report.exists() else "not run"
 
 
+def gate_results(restricted: Path) -> tuple[dict[str, int], int]:
+    """Identifier shapes the residual-identifier gate left open, per item it has checked (0:
+    passed; each check rewrites its item's file, so a fixed item reads 0 again), and the number
+    of shareable files in which the leak check's run of the gate last found shapes."""
+    gate = restricted / "review" / "gate"
+    results: dict[str, int] = {}
+    for path in sorted(gate.glob("*/*.tsv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            results[path.stem] = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
+    files = 0
+    if (gate / "shareable-files.tsv").is_file():
+        with open(gate / "shareable-files.tsv", encoding="utf-8", newline="") as handle:
+            files = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
+    return results, files
+
+
+def gate_summary(row: WaveStatus, files_with_shapes: int) -> str:
+    if row.withheld:
+        return f"WITHHELD {row.withheld}"
+    if files_with_shapes:
+        return f"FAILED in {files_with_shapes} file(s)"
+    if row.gated == row.items:
+        return "passed"
+    return f"passed {row.gated} of {row.items}" if row.gated else "not run"
+
+
 def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]:
     failures = item_failures(workspace.logs)
     running = running_outputs(workspace.root)
     reviews = open_reviews(workspace.restricted)
     leak = leak_check_result(workspace)
+    gate, files_with_shapes = gate_results(workspace.restricted)
     table: dict[tuple[str, int], WaveStatus] = {}
     for item in sorted(manifest.items.values(), key=lambda i: (i.practice, i.wave, i.item_id)):
         row = table.setdefault((item.practice, item.wave), WaveStatus(item.practice, item.wave))
         row.items += 1
-        row.review_open += reviews.get(item.item_id, 0)
+        row.review_open += reviews.get(item.item_id, 0) + gate.get(item.item_id, 0)
         row.leak_check = leak
+        row.gated += item.item_id in gate
+        row.withheld += bool(gate.get(item.item_id))
+        row.gate = gate_summary(row, files_with_shapes)
         output = workspace.shareable / "items" / item.practice / f"{item.item_id}.json"
         failure = failures.get(item.item_id)
         newer_failure = failure and (not output.exists() or failure[0] >= output.stat().st_mtime)
@@ -153,7 +187,7 @@ def status_table(rows: list[WaveStatus], colour: bool) -> str:
         return f"\033[{code}m{text}\033[0m" if colour and condition else text
 
     header = f"{'practice':<8} {'wave':>4} {'items':>5} {'done':>5} {'failed':>6} {'running':>7} " \
-             f"{'waiting':>7} {'review':>6}  leak check"  # fmt: skip
+             f"{'waiting':>7} {'review':>6}  {'leak check':<10}  gate"  # fmt: skip
     lines = [header, "-" * len(header)]
     for row in rows:
         lines.append(
@@ -162,7 +196,8 @@ def status_table(rows: list[WaveStatus], colour: bool) -> str:
             f"{paint(f'{row.failed:>6}', '31', row.failed > 0)} {row.running:>7} "
             f"{paint(f'{row.waiting:>7}', '33', row.waiting > 0)} "
             f"{paint(f'{row.review_open:>6}', '33', row.review_open > 0)}  "
-            f"{paint(row.leak_check, '31', row.leak_check == 'FAILED')}"
+            f"{paint(f'{row.leak_check:<10}', '31', row.leak_check == 'FAILED')}  "
+            f"{paint(row.gate, '31', row.gate.startswith(('WITHHELD', 'FAILED')))}"
         )
     in_progress = [line for row in rows for line in row.in_progress]
     if in_progress:

@@ -1,6 +1,7 @@
 """Per practice and wave: items in the manifest, done, failed (with the one-line reason),
-running, waiting, open review-queue entries and the last leak-check result. Read from outputs,
-logs and Snakemake's markers; colour on a terminal, plain when piped, TSV with --tsv."""
+running, waiting, open review-queue entries, the last leak-check result and, beside it, the
+residual-identifier gate's (items withheld). Read from outputs, logs and Snakemake's markers;
+colour on a terminal, plain when piped, TSV with --tsv."""
 
 from __future__ import annotations
 

@@ -56,3 +56,20 @@ def test_status_tsv_and_review_apply(workdir):
     assert all(line.split("\t")[6] == line.split("\t")[2] for line in lines[1:])  # all waiting
     applied = fieldcorpus("review", "-d", str(workdir), "--apply")
     assert applied.returncode == 0 and "parse" in applied.stdout
+
+
+def test_review_lists_the_items_the_gate_withheld_without_their_text(workdir):
+    from fieldcorpus.residual import hits_to_tsv
+
+    gate = workdir / "results/restricted/review/gate/P02"
+    gate.mkdir(parents=True)
+    hit = {"item_id": "P02-W1-CLN-01", "unit_id": "u00002", "text": "999 -7900749"}
+    (gate / "P02-W1-CLN-01.tsv").write_text(hits_to_tsv([hit]))
+    (gate / "P02-W1-INT-01.tsv").write_text(hits_to_tsv([]))
+    result = fieldcorpus("review", "-d", str(workdir))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"{gate / 'P02-W1-CLN-01.tsv'}: 1 identifier shape(s) withheld this item "
+        "(residual-identifier gate)"
+    ]
+    assert fieldcorpus("review", "-d", str(workdir), "--practice", "P01").returncode == 1

@@ -179,3 +179,58 @@ def test_the_crate_is_checked_when_written_not_by_the_tree_scan(shareable):
     assert "ro-crate-metadata.json" in str(caught.value) and "Mitchell" not in str(caught.value)
     clean = json.dumps({"@graph": [{"@id": "./", "description": "[GP 1]"}]}).encode()
     raise_if_document_leaks("ro-crate-metadata.json", clean, {"P01": LEDGER}, REGISTER)
+
+
+def test_markup_is_not_text_a_ledger_entry_nav_fails_only_on_the_casebooks_text(tmp_path):
+    """casebook.html has <nav> and a 'nav ul' style rule; a person called Nav is found only
+    where the pages' text names them (HTML, Markdown, XML and DOCX alike)."""
+    from fieldcorpus.stages import casebook_job, qdpx_job, transcript_formats_job
+
+    from tests.items import speech_item, write_items
+
+    nav = Ledger(
+        [
+            {
+                "original": "Nav",
+                "canonical": "nav",
+                "entity_type": "person",
+                "pseudonym": "[Person 2]",
+                "source": "register",
+                "first_item": "P01-W1-INT-01",
+            }
+        ]
+    )
+
+    def tree(text):
+        root = tmp_path / text.split()[0]
+        item = speech_item("P01-W1-INT-01", "P01", 1, "2025-03-11", turns=[(0, 2, "S1", text)])
+        items = [str(p) for p in write_items(root, [item])]
+        casebook = root / "casebook" / "P01"
+        casebook_job(items, "P01", str(casebook / "casebook.md"), str(casebook / "casebook.html"))
+        docx_path = str(root / "items" / "P01" / "P01-W1-INT-01.docx")
+        transcript_formats_job(items[0], {"docx": docx_path}, {}, shareable=True)
+        qdpx_job(items, [docx_path], str(root / "qda" / "P01.qdpx"), "Study P01")
+        (root / "items" / "P01" / "P01-W1-INT-01.xml").write_text(
+            f"<nav class='nav' id='nav'><p title='contents'>{text}</p></nav>"
+        )
+        rows = check_tree(root, {"P01": nav}, REGISTER, {"P01-W1-INT-01"})
+        return {row["file"] for row in rows if row["result"] != "clean"}
+
+    assert tree("Clean: [Person 2] saw [GP 1].") == set()
+    assert tree("Named: Nav saw [GP 1].") == {
+        "casebook/P01/casebook.html",
+        "casebook/P01/casebook.md",
+        "items/P01/P01-W1-INT-01.docx",
+        "items/P01/P01-W1-INT-01.json",
+        "items/P01/P01-W1-INT-01.xml",
+        "qda/P01.qdpx",
+    }
+    html = (tmp_path / "Clean:" / "casebook" / "P01" / "casebook.html").read_text()
+    assert "<nav" in html and "nav ul" in html
+
+
+def test_a_name_in_a_links_target_is_still_found(shareable):
+    page = shareable / "casebook" / "P01" / "casebook.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<nav><a class='nav' href='notes/Sarah Mitchell.html'>x</a></nav>")
+    assert leaked(scan(shareable)) == {("casebook/P01/casebook.html", "-")}

@@ -247,9 +247,11 @@ def test_a_transcripts_shareable_txt_carries_pause_marks_when_configured(tmp_pat
         str(tmp_path / "units.json"),
         str(tmp_path / "detections.json"),
         str(tmp_path / "P01.tsv"),
+        str(tmp_path / "allow_list.txt"),
         out["out.json"],
         out["out.txt"],
         out["log.tsv"],
+        str(tmp_path / "gate.tsv"),
         {"pause_marks": True, "pause_min_seconds": 1.0},
     )
     text = (tmp_path / "out.txt").read_text()

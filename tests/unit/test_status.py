@@ -73,3 +73,42 @@ def test_a_failed_leak_check_newer_than_its_report_is_shown(workspace):
     touch(workspace.shareable / "leak-check.tsv", "x", age=60)
     touch(workspace.logs / "leak_check.log", "fieldcorpus: leak check failed: ...\n")
     assert {r.leak_check for r in collect_status(workspace, manifest)} == {"FAILED"}
+
+
+def test_the_gate_result_stands_beside_the_leak_check(workspace):
+    """An item the residual-identifier gate withheld shows as WITHHELD in its wave even when
+    the leak check passed; its hits count as open review entries."""
+    from fieldcorpus.residual import hits_to_tsv
+
+    manifest = load_manifest(workspace.manifest, workspace.fieldwork)
+    p02_wave1 = sorted(
+        i.item_id for i in manifest.items.values() if (i.practice, i.wave) == ("P02", 1)
+    )
+    gate = workspace.restricted / "review" / "gate" / "P02"
+    hit = {"item_id": p02_wave1[0], "unit_id": "u00002", "kind": "NHS number shape"}
+    touch(gate / f"{p02_wave1[0]}.tsv", hits_to_tsv([hit]))
+    for item_id in p02_wave1[1:]:
+        touch(gate / f"{item_id}.tsv", hits_to_tsv([]))
+    touch(workspace.shareable / "leak-check.tsv", "file\titem_id\tresult\n")
+    rows = {(r.practice, r.wave): r for r in collect_status(workspace, manifest)}
+    assert (rows[("P02", 1)].leak_check, rows[("P02", 1)].gate) == ("passed", "WITHHELD 1")
+    assert rows[("P02", 1)].review_open == 1
+    assert rows[("P01", 1)].gate == "not run"
+    plain = status_table(list(rows.values()), colour=False)
+    assert plain.splitlines()[0].endswith("leak check  gate")
+    assert "passed      WITHHELD 1" in plain
+    assert status_tsv(list(rows.values())).splitlines()[0].split("\t")[8:10] == [
+        "leak_check",
+        "gate",
+    ]
+    touch(gate / f"{p02_wave1[0]}.tsv", hits_to_tsv([]))
+    assert rows_of(workspace, manifest)[("P02", 1)].gate == "passed"
+    from fieldcorpus.residual import tree_rows_to_tsv
+
+    found = [{"file": "corpus/all/corpus.csv", "item_id": "-", "kinds": "phone shape"}]
+    touch(gate.parent / "shareable-files.tsv", tree_rows_to_tsv(found))
+    assert rows_of(workspace, manifest)[("P02", 1)].gate == "FAILED in 1 file(s)"
+
+
+def rows_of(workspace, manifest):
+    return {(r.practice, r.wave): r for r in collect_status(workspace, manifest)}
