@@ -450,7 +450,10 @@ def _recover_skipped_speech(
     skipped = _skipped_seconds(segments, regions)
     if not skipped:
         return segments
-    again = list(engine.transcribe(window, options, regions, clip_to_speech=True))
+    again = [
+        _without_loop(segment, engine, window, options, item_id)
+        for segment in engine.transcribe(window, options, regions, clip_to_speech=True)
+    ]
     still = _skipped_seconds(again, regions)
     log.warning(
         "item %s: %.1f s of speech in %.0f-%.0f s had no words; decoded again by speech "
