@@ -23,8 +23,8 @@ EDGE_LINES = 2
 MIN_PAGES_FOR_REPETITION = 3
 _DIGITS = re.compile(r"\d+")
 _SPACE_RUN = re.compile(r"\s+")
-# Word boundaries: a space character, or a gap wider than the line's own letter spacing by
-# WORD_GAP_EM of the font size (TeX and many typesetters write no space characters at all).
+# Word boundaries: a gap wider than the line's own letter spacing by WORD_GAP_EM of the font
+# size (TeX and many typesetters write no space characters at all), or a space character in a gap.
 WORD_GAP_EM = 0.1
 # A line's letter spacing is its median gap between characters, capped so that a short line of
 # widely spaced words cannot pass its word spaces off as letter spacing.
@@ -34,8 +34,8 @@ MIN_GAPS_FOR_TRACKING = 4
 LEVEL_TOLERANCE = 0.01
 # Boxes whose middles are this close (in line heights) share a line.
 ROW_SPREAD = 0.5
-# A column gutter is at least MIN_GUTTER_EM font sizes wide and empty on every line it passes;
-# at least MIN_COLUMN_LINES lines have words on both sides of it, and each side's lines carry
+# A column gutter is at least MIN_GUTTER_EM font sizes wide and crossed by at most half of the
+# lines; at least MIN_COLUMN_LINES lines have words on both sides of it, and each side's lines carry
 # MIN_COLUMN_WORDS words or more (median), so line numbers, labels and borderless tables of
 # short cells are still read across.
 MIN_GUTTER_EM = 1.0
@@ -262,11 +262,18 @@ def _gutter(rows: list[list[Box]]) -> tuple[float, float] | None:
     return best
 
 
+def layout_rows(boxes: list[Box]) -> list[list[Box]]:
+    """Text lines, and each table as a line of its own, top to bottom."""
+    rows = text_rows([box for box in boxes if box.table is None])
+    rows += [[box] for box in boxes if box.table is not None]
+    return sorted(rows, key=lambda row: min(box.top for box in row))
+
+
 def _columns_proper(sides: list[list[Box]]) -> tuple[list[Box], list[list[Box]], list[Box]]:
     """Split off the lines above and below the columns that stand apart from their column (a
     gap wider than a line): a short heading over the columns or a closing line under them is
     read before or after both columns, while a column that runs on further stays whole."""
-    rows = [text_rows(side) for side in sides]
+    rows = [layout_rows(side) for side in sides]
     if not all(rows):
         return [], sides, []
     overlap_top = max(min(box.top for box in side[0]) for side in rows)
@@ -303,15 +310,19 @@ def reading_order(boxes: list[Box]) -> list[list[Box]]:
     their place, and between them the columns are read one after another, left to right."""
     if not boxes:
         return []
-    rows = text_rows([box for box in boxes if box.table is None])
-    rows += [[box] for box in boxes if box.table is not None]
-    rows.sort(key=lambda row: min(box.top for box in row))
+    rows = layout_rows(boxes)
     gutter = _gutter(rows)
     if gutter is None:
         return [boxes]
     start, end = gutter
     regions: list[list[Box]] = []
     band: list[Box] = []
+    spanning: list[Box] = []
+
+    def close_spanning() -> None:
+        if spanning:
+            regions.append(spanning.copy())
+            spanning.clear()
 
     def close_band() -> None:
         if band:
@@ -329,10 +340,12 @@ def reading_order(boxes: list[Box]) -> list[list[Box]]:
     for row in rows:
         if any(box.x0 < end and box.x1 > start for box in row):
             close_band()
-            regions.append(row)
+            spanning.extend(row)
         else:
+            close_spanning()
             band.extend(row)
     close_band()
+    close_spanning()
     return regions
 
 

