@@ -400,6 +400,8 @@ def _name_part(
     written with a capital mid-sentence, an ordinary word counts too ('Dere Byrne')."""
     if _INITIAL.fullmatch(word):
         return True
+    if _CONTRACTED.search(word):
+        return False  # "I'm Sarah Mitchell": the speaker, not a name part
     folded = normalise(word)
     if mid_sentence and word[:1].isupper():
         return (
@@ -423,6 +425,7 @@ def _name_part(
 
 
 _NAME_GAP = re.compile(r"[ \t]+")
+_CONTRACTED = re.compile(r"^I['’]|['’](?:m|ve|ll|re|d)$|n['’]t$", re.IGNORECASE)
 # Before a sentence's first word ('' = the text's start); a colon opens a field, not a sentence.
 _SENTENCE_END = re.compile(r"[.!?\n]?")
 # A title, and any initials, right before a detection: whatever NER called it, it is a person.

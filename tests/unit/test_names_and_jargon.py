@@ -75,6 +75,14 @@ def test_common_words_opening_a_sentence_otherwise_stay(tmp_path, nlp, text):
     assert out == text
 
 
+@pytest.mark.parametrize(
+    "text", ["I'm Rhiannon Pryce, the nurse.", "I’m Rhiannon Pryce.", "You'd Rhiannon Pryce"]
+)
+def test_a_contraction_before_a_name_is_not_part_of_it(tmp_path, nlp, text):
+    ordered = detect_entities([{"id": "u1", "text": text}], "P01", REGISTER, ALLOW, SETTINGS, nlp)
+    assert [d["text"] for d in ordered if d["source"] == "register"] == ["Rhiannon Pryce"]
+
+
 def test_a_first_name_seen_with_a_surname_is_replaced_alone_with_the_same_pseudonym(tmp_path, nlp):
     [[first], [alone, lower]] = pseudonymise(
         tmp_path,
