@@ -238,10 +238,14 @@ _NHS_CUE = re.compile(r"\bn\.?\s?h\.?\s?s\b|\bhealth (?:service|care) number\b",
 MIN_UNEXPLAINED_DIGITS = 7
 # A postcode glued to the word before it by ASR ("Post-COPR1 5LT"): the inward code is uppercase.
 _GLUED_POSTCODE = re.compile(r"\b[A-Z]*[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}\b")
-# A postcode spelt out or split by ASR: "PR-1, 5-L-T", "p r one five l t".
+# A postcode spelt out or split by ASR: "PR-1, 5-L-T", "p r one five l t", "VL3, 5HT" (ASR
+# mishears the outward letters, so any letter stands there; the inward code keeps its shape).
 _POSTCODE_FULL = re.compile(
-    r"(?:GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})", re.IGNORECASE
+    r"(?:GIR0AA|[A-Z][A-Z]?[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})", re.IGNORECASE
 )
+# In an answer to "what's your postcode / address?": what is left of one that ASR garbled
+# ("L-S-6-2-B" for LS6 2AB): an outward code, then perhaps part of the inward code.
+_POSTCODE_PART = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?(?:[0-9][A-Z]{0,2})?", re.IGNORECASE)
 _CHUNK = re.compile(r"[A-Za-z0-9]+")
 _CHUNK_GAP = re.compile(r"^[\s,.\-]{1,3}$")
 _AGE = re.compile(
@@ -378,9 +382,11 @@ def classify_number(
     return PatternHit(run.start, run.end, hit[0], hit[1])
 
 
-def _split_postcodes(text: str) -> list[PatternHit]:
+def _split_postcodes(text: str, answer: bool = False) -> list[PatternHit]:
     """Postcodes split into pieces ('PR-1, 5-L-T') or spelt with digit words ('p r one five l
-    t'): consecutive short pieces that join into a full postcode."""
+    t'): consecutive short pieces that join into a full postcode (in an answer to a postcode or
+    address question, into part of one)."""
+    shape = _POSTCODE_PART if answer else _POSTCODE_FULL
     chunks = list(_CHUNK.finditer(text))
     hits, index = [], 0
     while index < len(chunks):
@@ -394,7 +400,7 @@ def _split_postcodes(text: str) -> list[PatternHit]:
             joined += _UNIT_WORDS.get(piece.lower(), piece) if len(piece) > 2 else piece
             if len(joined) > 7:
                 break
-            if last > index and _POSTCODE_FULL.fullmatch(joined):
+            if (last > index or answer) and shape.fullmatch(joined):
                 found = last
         if found is None:
             index += 1
@@ -525,3 +531,8 @@ def find_practice_names(text: str, lowercase: bool = False) -> list[PatternHit]:
             if (m.group(1) or m.group(2)).lower() not in _GENERIC_PRACTICE_WORDS
         ]
     return hits
+
+
+def answer_postcodes(text: str) -> list[PatternHit]:
+    """Postcodes, whole or garbled, in the answer to a postcode or address question."""
+    return _split_postcodes(text, answer=True)

@@ -107,6 +107,11 @@ _SHAPES = [
         "postcode shape",
         re.compile(r"(?<!\d)[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2}\b"),
     ),
+    # ASR splits a postcode with punctuation and mishears its outward letters ('VL3, 5HT').
+    (
+        "postcode shape",
+        re.compile(r"(?<![A-Za-z\d])[A-Z]{1,2}\d[A-Z\d]?[\s,.\-]{1,3}\d[ABD-HJLNP-UW-Z]{2}\b"),
+    ),
 ]
 # A pseudonym such as [Nurse 3] is the pipeline's own text: a list of them is no digit run.
 _PSEUDONYM = re.compile(r"\[[A-Z][A-Za-z' -]*(?: \d+)?\]")

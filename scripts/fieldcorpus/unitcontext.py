@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from .identifiers import (
     STREET_ADDRESS_ANY_CASE,
     PatternHit,
+    answer_postcodes,
     classify_number,
     find_identifiers,
     number_runs,
@@ -142,10 +143,12 @@ def answer_hits(text: str, label: str, offset: int, allow_list: frozenset[str]) 
     elif label == "Address":
         for match in STREET_ADDRESS_ANY_CASE.finditer(part):
             hits.append((PatternHit(match.start(), match.end(), "Address", 0.8), "pattern"))
+        hits += [(hit, "pattern") for hit in answer_postcodes(part)]
     elif label == "Postcode":
         for hit in find_identifiers(part):
             if hit.label == "Postcode":
                 hits.append((hit, "pattern"))
+        hits += [(hit, "pattern") for hit in answer_postcodes(part)]
     elif label == "Name":
         hits += [(hit, "answer") for hit in _name_words(part, allow_list)]
     return [(replace(h, start=h.start + offset, end=h.end + offset), s) for h, s in hits]

@@ -44,6 +44,7 @@ PLANTED = [
     ("My NI number is QQ 12 34 56 C.", "NI number shape"),
     ("We live at LS1 4AB now.", "postcode shape"),
     ("Thanks. Post-COPR1 5LT.", "postcode shape"),
+    ("Yes, 14 [Address], VL3, 5HT.", "postcode shape"),
     ("Email amy.fry@example.com please.", "email shape"),
     ("See www.example-surgery.co.uk for it.", "URL shape"),
 ]

