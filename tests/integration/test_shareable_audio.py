@@ -32,7 +32,20 @@ RESTRICTED = "results/restricted"
 # file is called "Interview Sarah Mitchell.wav".
 SHARED_ITEMS = {"P01-W1-INT-01": "P01", "P02-W2-INT-01": "P02"}
 MISTIMED = ("P01-W2-INT-01", "P01")
-ASTHMA_WORDS = ("asthma", "inhaler", "salbutamol", "preventer", "peak flow", "review")
+ASTHMA_WORDS = (
+    "asthma",
+    "inhaler",
+    "salbutamol",
+    "preventer",
+    "peak flow",
+    "review",
+    "technique",
+    "action plan",
+    "template",
+    "clinic",
+)
+# A number said digit by digit is one long word: its bleep may last as long as the saying.
+LONGEST_SPAN = {"[Phone]": 8.0, "[NHS number]": 8.0}
 NS = {"q": "urn:QDA-XML:project:1.0"}
 
 
@@ -87,8 +100,10 @@ def test_each_copy_heard_again_names_nobody_yet_keeps_the_asthma_talk(audio_run)
         assert pattern.search(original), f"{item_id}: the original names nobody: a weak test"
         heard = text_of(audio_run / RESTRICTED / f"audio/{practice}/{item_id}.check.json")
         assert pattern.search(heard) is None, f"{item_id}: a name is heard in the redacted copy"
-        kept = [word for word in ASTHMA_WORDS if word in heard.lower()]
-        assert len(kept) >= 3, f"{item_id}: only {kept} of the asthma vocabulary survived"
+        said = [word for word in ASTHMA_WORDS if word in original.lower()]
+        kept = [word for word in said if word in heard.lower()]
+        # A bleep may clip the word beside it ('temp-' for template): most, not all, survive.
+        assert len(kept) >= max(3, 0.6 * len(said)), f"{item_id}: only {kept} of {said} survived"
         log = read_tsv(audio_run / RESTRICTED / f"redaction-log/{practice}/{item_id}.tsv")
         assert log and {row["check"] for row in log} == {"pass"}
         assert {row["timing"] for row in log} == {"word"}
@@ -110,9 +125,10 @@ def test_outside_the_spans_the_copy_equals_the_original_sample_for_sample(audio_
         inside = np.zeros(len(copy), dtype=bool)
         for span in spans:
             start = float(span["start"])
-            assert float(span["end"]) - start < 5.0, "a span far longer than a name"
+            longest = LONGEST_SPAN.get(span["reason"], 5.0)
+            assert float(span["end"]) - start < longest, "a span far longer than what it hides"
             inside[int(np.floor(start * rate)) : int(np.ceil(float(span["end"]) * rate))] = True
-        assert inside.any() and inside.mean() < 0.25
+        assert inside.any() and inside.mean() < 0.3
         assert np.array_equal(copy[~inside], original[~inside])
         assert not np.array_equal(copy[inside], original[inside])
 
