@@ -664,19 +664,7 @@ def detect_entities(
                 if _allowed(surface, allow_list):
                     continue
                 source = "title" if hit.entity_type == "person" else "practice-name"
-                found.append(
-                    Detection(
-                        unit_id,
-                        hit.start,
-                        hit.end,
-                        surface,
-                        normalise(surface),
-                        hit.entity_type,
-                        hit.label,
-                        source,
-                        hit.score,
-                    )
-                )
+                found.append(_pattern_detection(unit_id, text, hit, source, pseudonym=""))
         allowed = allowed_spans(text, allow_list)
         if doc is not None:
             for ent in doc.ents:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -102,3 +104,18 @@ def commit_output(tmp: Path, final: Path, mode: int) -> Path:
     os.chmod(tmp, mode)
     os.replace(tmp, final)
     return final
+
+
+def tsv_text(rows: list[dict], columns) -> str:
+    """Rows as tab-separated text with a header line, in the given column order."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def read_tsv(path: str | os.PathLike) -> list[dict]:
+    """Rows of a tab-separated file with a header line."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))

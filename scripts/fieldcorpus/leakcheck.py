@@ -5,7 +5,6 @@ Findings name the file and the item, never the string found."""
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
@@ -16,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .errors import LeakError
+from .files import tsv_text
 from .ledger import GUESS_SOURCES, Ledger
 from .manifest import RegisterEntry
 from .textmatch import compile_alternation, normalise
@@ -452,13 +452,7 @@ def check_tree(
 
 
 def rows_to_tsv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, ("file", "item_id", "result"), delimiter="\t", lineterminator="\n"
-    )
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return tsv_text(rows, ("file", "item_id", "result"))
 
 
 def raise_on_leaks(rows: list[dict]) -> None:

@@ -12,7 +12,6 @@ masked in derived files, where they are metadata (headings, columns), never in u
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
 import io
@@ -22,6 +21,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import LeakError
+from .files import read_tsv, tsv_text
 from .leakcheck import markup_texts
 
 GATE_COLUMNS = ("item_id", "unit_id", "start", "end", "kind", "text", "context", "resolve")
@@ -410,16 +411,11 @@ def scan_units(
 
 
 def hits_to_tsv(hits: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, GATE_COLUMNS, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(hits)
-    return buffer.getvalue()
+    return tsv_text(hits, GATE_COLUMNS)
 
 
 def read_hits(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
+    return read_tsv(path)
 
 
 def withheld_message(hits: list[dict]) -> str:
@@ -602,10 +598,19 @@ def scan_tree(shareable_dir: str | Path, item_ids: set[str], release: Release) -
 
 
 def tree_rows_to_tsv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, ("file", "item_id", "kinds"), delimiter="\t", lineterminator="\n"
-    )
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return tsv_text(rows, ("file", "item_id", "kinds"))
+
+
+def raise_on_shapes(rows: list[dict]) -> None:
+    """Fail the leak check when the gate found shapes in derived shareable files (named by
+    file and item, never by the string)."""
+    if rows:
+        listing = "; ".join(f"{r['file']} (item {r['item_id']}: {r['kinds']})" for r in rows)
+        raise LeakError(
+            None,
+            f"leak check failed: the residual-identifier gate found identifier shapes in "
+            f"{len(rows)} shareable file(s): {listing}",
+            "look at these items' anonymisation logs, add the identifiers to the register "
+            "(or a reviewed, non-identifying shape to the allow-list), then rerun; the strings "
+            "are not printed here",
+        )

@@ -287,26 +287,16 @@ def leak_check_job(
     identifier shapes in every shareable text (the residual-identifier gate, which needs no
     ledger: it catches what detection missed in corpora, casebooks, QDA sources and summaries
     too). The gate's findings (file, item, kinds; never the strings) go to `gate_hits`."""
-    from .errors import LeakError
     from .leakcheck import check_tree, raise_on_leaks, rows_to_tsv
     from .ledger import Ledger
-    from .residual import Release, scan_tree, tree_rows_to_tsv
+    from .residual import Release, raise_on_shapes, scan_tree, tree_rows_to_tsv
 
     by_practice = {Path(p).name.split(".")[0]: Ledger.read(p) for p in ledgers}
     rows = check_tree(shareable_dir, by_practice, load_register(register), set(manifest_ids))
     raise_on_leaks(rows)
     shapes = scan_tree(shareable_dir, set(manifest_ids), Release(load_allow_list(allow_list)))
     atomic_write_text(gate_hits, tree_rows_to_tsv(shapes), RESTRICTED_FILE_MODE)
-    if shapes:
-        listing = "; ".join(f"{r['file']} (item {r['item_id']}: {r['kinds']})" for r in shapes)
-        raise LeakError(
-            None,
-            f"leak check failed: the residual-identifier gate found identifier shapes in "
-            f"{len(shapes)} shareable file(s): {listing}",
-            "look at these items' anonymisation logs, add the identifiers to the register "
-            "(or a reviewed, non-identifying shape to the allow-list), then rerun; the strings "
-            "are not printed here",
-        )
+    raise_on_shapes(shapes)
     atomic_write_text(output, rows_to_tsv(rows), SHAREABLE_FILE_MODE)
     log.info("leak check: %d shareable files clean; residual-identifier gate passed", len(rows))
 

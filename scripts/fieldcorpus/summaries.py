@@ -3,7 +3,6 @@ plot per practice: one mark per item on a date axis, by kind. Built from shareab
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
 import io
@@ -12,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .corpus import KINDS, word_count
-from .files import SHAREABLE_FILE_MODE, atomic_write_bytes, atomic_write_text
+from .files import SHAREABLE_FILE_MODE, atomic_write_bytes, atomic_write_text, read_tsv, tsv_text
 
 COLUMNS = (
     "practice",
@@ -112,16 +111,7 @@ def summary_rows(documents: Iterable[dict]) -> list[dict]:
 
 
 def rows_to_tsv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
-def read_tsv(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
+    return tsv_text(rows, COLUMNS)
 
 
 def rows_to_html(rows: list[dict], title: str) -> str:
