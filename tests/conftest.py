@@ -20,6 +20,12 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from fieldcorpus.provenance.crate import without_run_specific  # noqa: E402
 
+# Snakemake's SLURM executor plugin runs `scontrol show config` whenever Snakemake starts. Where
+# the SLURM client is installed but no controller answers (a workstation; CI once the SLURM test
+# has stopped its cluster), scontrol retries for 10 s, on every start. Local runs need no SLURM
+# and an empty configuration makes scontrol fail at once; the SLURM test names its cluster's.
+os.environ["SLURM_CONF"] = os.devnull
+
 
 def shared_path(*parts: str) -> Path:
     """A file under ../shared, skipping the test with a reason when ../shared is absent."""
@@ -96,12 +102,23 @@ def shareable_digest(root: Path) -> dict[str, str]:
     return digest
 
 
+def shared_run_digest(workdir: Path) -> dict[str, str]:
+    """tree_digest of what the tests read from the shared run: its inputs, config and outputs."""
+    return {
+        f"{part}/{relative}": digest
+        for part in ("demo", "config", "results")
+        for relative, digest in tree_digest(workdir / part).items()
+    }
+
+
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> Path:
-    """The full demo pipeline, run once per session with the network cut where possible.
+def demo_run(tmp_path_factory):
+    """The full demo pipeline on the shipped config, run once per session with the network cut
+    where possible, and shared by every test: read it, or change a copy_run() of it.
 
     Its terminal output is kept in `terminal-output.txt` for the log-hygiene tests, and the
-    fieldwork tree is checksummed before and after."""
+    fieldwork tree is checksummed before and after. At the end of the session the run must be
+    as it was: a test that changed it would have changed what later tests read."""
     workdir = make_workdir(tmp_path_factory.mktemp("demo-run"))
     fieldwork_before = tree_digest(workdir / "demo" / "fieldwork")
     result = snakemake(workdir, offline=True)
@@ -109,4 +126,10 @@ def demo_run(tmp_path_factory) -> Path:
     if result.returncode != 0:
         pytest.fail(f"demo run failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     assert tree_digest(workdir / "demo" / "fieldwork") == fieldwork_before
-    return workdir
+    finished = shared_run_digest(workdir)
+    yield workdir
+    now = shared_run_digest(workdir)
+    changed = sorted(
+        path for path in finished.keys() | now.keys() if finished.get(path) != now.get(path)
+    )
+    assert not changed, f"a test changed the shared demo run; give it a copy_run(): {changed[:5]}"
