@@ -72,9 +72,23 @@ def snakemake(workdir: Path, *args: str, offline: bool = False, timeout: int = 1
     )
 
 
+MODEL_CACHE = "models"
+
+
 def copy_run(source: Path, target: Path) -> Path:
-    """Copy a finished run, keeping modification times so Snakemake sees it as up to date."""
-    shutil.copytree(source, target, symlinks=True, copy_function=shutil.copy2)
+    """Copy a finished run, keeping modification times so Snakemake sees it as up to date.
+
+    The model cache (the joined bundled:base, 140 MB of a 160 MB run) is hard-linked, not
+    copied: the pipeline only reads it and replaces its files atomically, never in place."""
+    shutil.copytree(
+        source,
+        target,
+        symlinks=True,
+        copy_function=shutil.copy2,
+        ignore=lambda folder, _: [MODEL_CACHE] if Path(folder) == source else [],
+    )
+    if (source / MODEL_CACHE).is_dir():
+        shutil.copytree(source / MODEL_CACHE, target / MODEL_CACHE, copy_function=os.link)
     return target
 
 
