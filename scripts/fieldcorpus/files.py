@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 RESTRICTED_FILE_MODE = 0o600
@@ -106,16 +107,27 @@ def commit_output(tmp: Path, final: Path, mode: int) -> Path:
     return final
 
 
-def tsv_text(rows: list[dict], columns) -> str:
-    """Rows as tab-separated text with a header line, in the given column order."""
+def tsv_text(
+    rows: Iterable[Mapping], columns, *, header: bool = True, ignore_extra: bool = False
+) -> str:
+    """Rows as tab-separated text in the given column order, a header line first unless `header`
+    is false (rows appended to an existing file). A key outside `columns` is an error unless
+    `ignore_extra` (rows read from a file that may carry columns of its own)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
+    writer = csv.DictWriter(
+        buffer,
+        columns,
+        delimiter="\t",
+        lineterminator="\n",
+        extrasaction="ignore" if ignore_extra else "raise",
+    )
+    if header:
+        writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
 
 
 def read_tsv(path: str | os.PathLike) -> list[dict]:
-    """Rows of a tab-separated file with a header line."""
-    with open(path, encoding="utf-8", newline="") as handle:
+    """Rows of a tab-separated file with a header line (a byte-order mark before it is dropped)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))

@@ -6,11 +6,9 @@ so a name detected in one item is replaced in every item of the practice.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from fieldcorpus.deid.ledger import Ledger
 from fieldcorpus.deid.truecase import case_style
+from fieldcorpus.files import tsv_text
 
 # Unit fields that may reach shareable/ (whitelist: anything new stays restricted until listed).
 SHAREABLE_UNIT_FIELDS = frozenset(
@@ -145,8 +143,4 @@ def pseudonymise_units(
 
 
 def log_to_tsv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ANONYMISATION_LOG_COLUMNS, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return tsv_text(rows, ANONYMISATION_LOG_COLUMNS)

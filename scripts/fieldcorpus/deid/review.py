@@ -5,11 +5,10 @@ Rerunning after the data manager edits the register or the allow-list applies th
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 
 from fieldcorpus.deid.ledger import NEUTRAL_PSEUDONYM, Ledger
+from fieldcorpus.files import tsv_text
 
 REVIEW_COLUMNS = (
     "item_id",
@@ -88,11 +87,7 @@ def review_rows(
 
 
 def review_to_tsv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, REVIEW_COLUMNS, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return tsv_text(rows, REVIEW_COLUMNS)
 
 
 def review_html(rows: list[dict]) -> str:
