@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from itertools import groupby
 from pathlib import Path
 
-from fieldcorpus.files import read_json
+from fieldcorpus.files import html_page, read_json
 from fieldcorpus.units import timestamp
 
 _KIND_LABELS = {"clinic_review": "clinic review"}
@@ -245,18 +245,6 @@ def casebook_html(practice: str, documents: list[dict]) -> str:
     documents = sorted(documents, key=_order)
     title = f"Casebook: practice {practice}"
     out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        # Self-contained: the page may load nothing from anywhere.
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_h(title)}</title>",
-        f"<style>\n{_CSS}\n</style>",
-        "</head>",
-        "<body>",
         f"<h1>{_h(title)}</h1>",
         f"<p>{_h(_intro(practice, documents))}</p>",
         '<nav aria-label="Contents"><h2 id="contents">Contents</h2>',
@@ -287,7 +275,5 @@ def casebook_html(practice: str, documents: list[dict]) -> str:
         "</main>",
         "<footer><p>Built by fieldcorpus from the shareable, pseudonymised items only.</p>",
         "</footer>",
-        "</body>",
-        "</html>",
     ]
-    return "\n".join(out) + "\n"
+    return html_page(title, _CSS, out)

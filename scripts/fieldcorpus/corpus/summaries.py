@@ -15,6 +15,7 @@ from fieldcorpus.files import (
     SHAREABLE_FILE_MODE,
     atomic_write_bytes,
     atomic_write_text,
+    html_page,
     read_tsv,
     tsv_text,
 )
@@ -34,6 +35,11 @@ COLUMNS = (
     "last_collected",
 )
 # A bracketed pseudonym as the ledger writes them: [GP 1], [Practice], [NHS number], [Town 2].
+_CSS = (
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1rem}"
+    "table{border-collapse:collapse}th,td{border:1px solid #aaa;padding:.2rem .5rem}"
+    "th{background:#eef2f7}.num{text-align:right}.total{font-weight:bold}"
+)
 PSEUDONYM = re.compile(r"\[[A-Z][A-Za-z]*(?: [A-Za-z]+)*(?: \d+)?\]")
 _KIND_STYLE = {
     "interview": ("o", "#1f77b4"),
@@ -144,20 +150,10 @@ def rows_to_html(rows: list[dict], title: str) -> str:
         for c in COLUMNS[3:10]
     )
     body.append(f'<tr class="total"><td colspan="3">all</td>{total_cells}<td></td><td></td></tr>')
-    return "\n".join(
+    return html_page(
+        title,
+        _CSS,
         [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta http-equiv="Content-Security-Policy" '
-            "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-            f"<title>{html.escape(title)}</title>",
-            "<style>body{font:14px/1.4 system-ui,sans-serif;margin:1rem}"
-            "table{border-collapse:collapse}th,td{border:1px solid #aaa;padding:.2rem .5rem}"
-            "th{background:#eef2f7}.num{text-align:right}.total{font-weight:bold}</style>",
-            "</head>",
-            "<body>",
             f"<h1>{html.escape(title)}</h1>",
             '<table id="summary">',
             f"<thead><tr>{head}</tr></thead>",
@@ -165,10 +161,7 @@ def rows_to_html(rows: list[dict], title: str) -> str:
             *body,
             "</tbody>",
             "</table>",
-            "</body>",
-            "</html>",
-            "",
-        ]
+        ],
     )
 
 
