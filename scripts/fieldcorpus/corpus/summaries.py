@@ -19,6 +19,7 @@ from fieldcorpus.files import (
     read_tsv,
     tsv_text,
 )
+from fieldcorpus.units import UnitDocument
 
 COLUMNS = (
     "practice",
@@ -51,7 +52,7 @@ _KIND_STYLE = {
 }
 
 
-def _order(document: dict) -> tuple:
+def _order(document: UnitDocument) -> tuple:
     item = document["item"]
     return (item["practice"], int(item["wave"]), item["collected_on"], item["item_id"])
 
@@ -60,20 +61,20 @@ def _kind_rank(kind: str) -> int:
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
 
 
-def _is_recording(document: dict) -> bool:
+def _is_recording(document: UnitDocument) -> bool:
     return "duration_s" in document.get("source", {}) or any(
         "start" in unit for unit in document["units"]
     )
 
 
-def _ocr_pages(document: dict) -> int:
+def _ocr_pages(document: UnitDocument) -> int:
     source = document.get("source", {})
     if "ocr_pages" in source:
         return int(source["ocr_pages"] or 0)
     return len({u.get("page") for u in document["units"] if u.get("ocr")})
 
 
-def summary_rows(documents: Iterable[dict]) -> list[dict]:
+def summary_rows(documents: Iterable[UnitDocument]) -> list[dict]:
     """One row per practice × wave × kind, in practice, wave and kind order. A pseudonym counts
     as introduced in the cell of the first item (in ledger order) where it appears."""
     cells: dict[tuple, dict] = {}
@@ -165,7 +166,7 @@ def rows_to_html(rows: list[dict], title: str) -> str:
     )
 
 
-def timeline_png(practice: str, documents: list[dict], dpi: int = 150) -> bytes:
+def timeline_png(practice: str, documents: list[UnitDocument], dpi: int = 150) -> bytes:
     """One mark per item on a date axis, one row per kind, waves shaded. Byte-stable: default
     style, the Agg canvas, and no software or date metadata in the PNG."""
     import matplotlib
@@ -229,7 +230,7 @@ def timeline_png(practice: str, documents: list[dict], dpi: int = 150) -> bytes:
 
 
 def write_practice_summary(
-    practice: str, documents: list[dict], tsv: str | Path, png: str | Path, dpi: int
+    practice: str, documents: list[UnitDocument], tsv: str | Path, png: str | Path, dpi: int
 ) -> list[dict]:
     rows = summary_rows(documents)
     atomic_write_text(tsv, rows_to_tsv(rows), SHAREABLE_FILE_MODE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fieldcorpus.deid.ledger import Ledger
 from fieldcorpus.deid.truecase import case_style
 from fieldcorpus.files import tsv_text
+from fieldcorpus.units import Unit
 
 # Unit fields that may reach shareable/ (whitelist: anything new stays restricted until listed).
 SHAREABLE_UNIT_FIELDS = frozenset(
@@ -84,8 +85,8 @@ def _apply(text: str, spans: list[dict]) -> tuple[str, list[dict]]:
 
 
 def pseudonymise_units(
-    item_id: str, units: list[dict], detections: list[dict], ledger: Ledger, key: str = "~"
-) -> tuple[list[dict], list[dict]]:
+    item_id: str, units: list[Unit], detections: list[dict], ledger: Ledger, key: str = "~"
+) -> tuple[list[Unit], list[dict]]:
     """Return (pseudonymised units, anonymisation log rows) for the item at order key `key`.
 
     Only the unit fields in SHAREABLE_UNIT_FIELDS reach the shareable copy (word timings never

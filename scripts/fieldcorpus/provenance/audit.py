@@ -21,6 +21,7 @@ from fieldcorpus.files import (
 )
 from fieldcorpus.provenance.crate import CRATE_NAME, listed_files
 from fieldcorpus.provenance.lineage import components, effective_version
+from fieldcorpus.units import item_id_of
 
 LINEAGE_DIR = "provenance"
 FINDING_KINDS = {
@@ -75,7 +76,7 @@ def _load_lineage(shareable: Path, findings: list[Finding]) -> dict[str, dict]:
     for path in sorted((shareable / LINEAGE_DIR).glob("*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            records[record["item"]["item_id"]] = record
+            records[item_id_of(record)] = record
         except (ValueError, KeyError, TypeError):
             findings.append(
                 Finding("unreadable", path.stem, f"shareable:{LINEAGE_DIR}/{path.name}", "")
