@@ -35,12 +35,12 @@ COLUMNS = (
     "first_collected",
     "last_collected",
 )
-# A bracketed pseudonym as the ledger writes them: [GP 1], [Practice], [NHS number], [Town 2].
 _CSS = (
     "body{font:14px/1.4 system-ui,sans-serif;margin:1rem}"
     "table{border-collapse:collapse}th,td{border:1px solid #aaa;padding:.2rem .5rem}"
     "th{background:#eef2f7}.num{text-align:right}.total{font-weight:bold}"
 )
+# A bracketed pseudonym as the ledger writes them: [GP 1], [Practice], [NHS number], [Town 2].
 PSEUDONYM = re.compile(r"\[[A-Z][A-Za-z]*(?: [A-Za-z]+)*(?: \d+)?\]")
 _KIND_STYLE = {
     "interview": ("o", "#1f77b4"),
