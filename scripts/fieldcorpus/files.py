@@ -1,19 +1,24 @@
-"""Atomic writes, zone permissions and checksums."""
+"""Atomic writes, zone permissions, checksums, and the text of TSV files and HTML pages."""
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 RESTRICTED_FILE_MODE = 0o600
 RESTRICTED_DIR_MODE = 0o700
 SHAREABLE_FILE_MODE = 0o644
+# Generated pages are self-contained: they may load nothing (no script, font, frame or remote
+# image), so a page opened from a shared folder cannot call out or run code.
+PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
@@ -106,16 +111,50 @@ def commit_output(tmp: Path, final: Path, mode: int) -> Path:
     return final
 
 
-def tsv_text(rows: list[dict], columns) -> str:
-    """Rows as tab-separated text with a header line, in the given column order."""
+def tsv_text(
+    rows: Iterable[Mapping], columns, *, header: bool = True, ignore_extra: bool = False
+) -> str:
+    """Rows as tab-separated text in the given column order, a header line first unless `header`
+    is false (rows appended to an existing file). A key outside `columns` is an error unless
+    `ignore_extra` (rows read from a file that may carry columns of its own)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
+    writer = csv.DictWriter(
+        buffer,
+        columns,
+        delimiter="\t",
+        lineterminator="\n",
+        extrasaction="ignore" if ignore_extra else "raise",
+    )
+    if header:
+        writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
 
 
 def read_tsv(path: str | os.PathLike) -> list[dict]:
-    """Rows of a tab-separated file with a header line."""
-    with open(path, encoding="utf-8", newline="") as handle:
+    """Rows of a tab-separated file with a header line (a byte-order mark before it is dropped)."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def html_page(title: str, css: str, body: Iterable[str]) -> str:
+    """A self-contained HTML page: charset, the Content-Security-Policy, the escaped title and the
+    inline style in its head, then the `body` lines (HTML, escaped by the caller), one a line."""
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{PAGE_CSP}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{html.escape(title)}</title>",
+            f"<style>\n{css}\n</style>",
+            "</head>",
+            "<body>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )

@@ -3,12 +3,91 @@
 from __future__ import annotations
 
 import re
+from typing import Any, TypedDict
+
+
+class ItemMetadata(TypedDict):
+    """The facts about an item that may appear in the shareable zone (Item.public_metadata)."""
+
+    item_id: str
+    practice: str
+    wave: int
+    collected_on: str  # ISO date
+    kind: str
+    role: str
+    language: str
+
+
+class Word(TypedDict):
+    """A word of a speech unit with its times; restricted only (never reaches shareable/)."""
+
+    word: str
+    start: float
+    end: float
+    probability: float | None
+
+
+class _UnitText(TypedDict):
+    id: str
+    text: str
+
+
+class Unit(_UnitText, total=False):
+    """One unit of text: `{id, text, start, end, speaker, words}` for speech, `{id, text, page,
+    block, kind, ocr}` for documents (tables may keep their `cells`; email and office parts name
+    their `region`, OCR its `confidence`)."""
+
+    start: float
+    end: float
+    speaker: str | None
+    words: list[Word]
+    page: int | None
+    block: int
+    kind: str
+    ocr: bool
+    cells: list[list[str]]
+    region: str
+    confidence: float
+
+
+class ItemRecord(TypedDict):
+    """Anything written per item that carries its metadata: unit documents, inventory and
+    lineage records."""
+
+    item: ItemMetadata
+
+
+class UnitDocument(ItemRecord):
+    """Item metadata + source facts (sha256, media type, duration or pages) + engine facts + flags
+    + ordered units (DESIGN.md); the restricted and the pseudonymised copy share it."""
+
+    source: dict[str, Any]
+    engine: dict[str, Any]
+    flags: dict[str, Any]
+    units: list[Unit]
+
+
+def item_id_of(record: ItemRecord) -> str:
+    return record["item"]["item_id"]
+
+
+def practice_of(record: ItemRecord) -> str:
+    return record["item"]["practice"]
+
+
+def wave_of(record: ItemRecord) -> int:
+    return int(record["item"]["wave"])
+
+
+def collected_on_of(record: ItemRecord) -> str:
+    return record["item"]["collected_on"]
+
 
 _CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 _DELIMITER_ROW = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+$")
 
 
-def unit_document(item, inventory: dict, extracted: dict) -> dict:
+def unit_document(item, inventory: dict, extracted: dict) -> UnitDocument:
     """Item metadata + source facts + engine facts + ordered units (DESIGN.md)."""
     source = {k: inventory[k] for k in ("sha256", "size_bytes", "media_type") if k in inventory}
     source.update({k: v for k, v in extracted.get("source", {}).items() if v is not None})
@@ -26,7 +105,7 @@ def timestamp(seconds: float | None) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-def render_text(document: dict, settings: dict | None = None) -> str:
+def render_text(document: UnitDocument, settings: dict | None = None) -> str:
     """Plain text: '[hh:mm:ss] S1: ...' turns for speech, page-headed blocks for documents.
 
     `settings` (the config's transcription section) switches on pause marks in speech turns."""

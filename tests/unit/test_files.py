@@ -1,11 +1,16 @@
 import os
+import re
 import stat
+from pathlib import Path
 
+import pytest
 from fieldcorpus.files import (
     RESTRICTED_FILE_MODE,
     atomic_write_text,
     make_restricted_dirs,
+    read_tsv,
     sha256_file,
+    tsv_text,
 )
 
 
@@ -31,3 +36,54 @@ def test_atomic_write_replaces_and_leaves_no_partial_file(tmp_path):
     assert target.read_text() == "two"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
     assert len(sha256_file(target)) == 64
+
+
+def test_tsv_text_reads_back_cell_for_cell_through_read_tsv(tmp_path):
+    rows = [
+        {"item_id": "P01-W1-INT-01", "text": 'a tab\there, a "quote"', "score": 0.5},
+        {"item_id": "P01-W1-DOC-01", "text": "two\nlines", "score": ""},
+    ]
+    text = tsv_text(rows, ("item_id", "text", "score"))
+    assert text.startswith("item_id\ttext\tscore\n")
+    path = tmp_path / "rows.tsv"
+    atomic_write_text(path, text, RESTRICTED_FILE_MODE)
+    assert read_tsv(path) == [{k: str(v) for k, v in row.items()} for row in rows]
+
+
+def test_tsv_text_without_header_appends_rows_only():
+    assert tsv_text([{"a": "1", "b": "2"}], ("a", "b"), header=False) == "1\t2\n"
+
+
+def test_tsv_text_refuses_unknown_keys_unless_told_to_ignore_them():
+    rows = [{"a": "1", "b": "2", "extra": "x"}]
+    with pytest.raises(ValueError):
+        tsv_text(rows, ("a", "b"))
+    assert tsv_text(rows, ("a", "b"), ignore_extra=True) == "a\tb\n1\t2\n"
+
+
+def test_read_tsv_drops_a_byte_order_mark(tmp_path):
+    path = tmp_path / "excel.tsv"
+    path.write_bytes("\ufeffitem_id\tpractice\r\nP01-W1-INT-01\tP01\r\n".encode())
+    assert read_tsv(path) == [{"item_id": "P01-W1-INT-01", "practice": "P01"}]
+
+
+# Lenient readers of hand-edited files that keep line numbers or skip blank lines, and modules
+# other helpers are rewriting; everything else writes and reads TSV through files.
+OWN_TSV_READERS = {
+    "manifest.py",  # line-numbered, whitespace-tolerant validation of the manifest and register
+    "provenance/audit.py",  # the audit reads a broken manifest leniently
+    "audio/redaction.py",
+    "audio/jobs.py",
+    "deid/ledger.py",  # the detection index
+}
+
+
+def test_tsv_is_written_and_read_through_one_helper():
+    package = Path(__file__).resolve().parents[2] / "scripts" / "fieldcorpus"
+    tab_csv = re.compile(r"csv\.(?:writer|reader|DictWriter|DictReader)\([^)]*delimiter=.\\t")
+    copies = [
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if path.name != "files.py" and tab_csv.search(path.read_text(encoding="utf-8"))
+    ]
+    assert sorted(set(copies) - OWN_TSV_READERS) == []

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import argparse
 import base64
-import csv
-import io
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fieldcorpus.cli.common import add_workspace_arguments, workspace_from
+from fieldcorpus.files import read_tsv, tsv_text
 from fieldcorpus.manifest import Manifest, load_manifest
 from fieldcorpus.pipeline.workspace import Workspace
 
@@ -102,9 +101,8 @@ def transcription_progress(logs: Path, practice: str, item_id: str) -> str | Non
 def open_reviews(restricted: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     for path in sorted((restricted / "review").glob("*.tsv")):
-        with open(path, encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
-                counts[row.get("item_id", "")] = counts.get(row.get("item_id", ""), 0) + 1
+        for row in read_tsv(path):
+            counts[row.get("item_id", "")] = counts.get(row.get("item_id", ""), 0) + 1
     return counts
 
 
@@ -126,12 +124,10 @@ def gate_results(restricted: Path) -> tuple[dict[str, int], int]:
     gate = restricted / "review" / "gate"
     results: dict[str, int] = {}
     for path in sorted(gate.glob("*/*.tsv")):
-        with open(path, encoding="utf-8", newline="") as handle:
-            results[path.stem] = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
+        results[path.stem] = len(read_tsv(path))
     files = 0
     if (gate / "shareable-files.tsv").is_file():
-        with open(gate / "shareable-files.tsv", encoding="utf-8", newline="") as handle:
-            files = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
+        files = len(read_tsv(gate / "shareable-files.tsv"))
     return results, files
 
 
@@ -180,11 +176,7 @@ def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]
 
 
 def status_tsv(rows: list[WaveStatus]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, STATUS_COLUMNS, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(row.as_row() for row in rows)
-    return buffer.getvalue()
+    return tsv_text((row.as_row() for row in rows), STATUS_COLUMNS)
 
 
 def status_table(rows: list[WaveStatus], colour: bool) -> str:

@@ -12,8 +12,15 @@ from collections.abc import Iterable
 from itertools import groupby
 from pathlib import Path
 
-from fieldcorpus.files import read_json
-from fieldcorpus.units import timestamp
+from fieldcorpus.files import html_page, read_json
+from fieldcorpus.units import (
+    ItemMetadata,
+    Unit,
+    UnitDocument,
+    collected_on_of,
+    timestamp,
+    wave_of,
+)
 
 _KIND_LABELS = {"clinic_review": "clinic review"}
 _ROLE_LABELS = {"gp": "GP", "practice_manager": "practice manager"}
@@ -27,18 +34,18 @@ def role_label(role: str) -> str:
     return _ROLE_LABELS.get(role, role.replace("_", " "))
 
 
-def load_documents(paths: Iterable[str | Path]) -> list[dict]:
+def load_documents(paths: Iterable[str | Path]) -> list[UnitDocument]:
     """Shareable item documents in reading order: wave, date, item id."""
     documents = [read_json(path) for path in paths]
     return sorted(documents, key=_order)
 
 
-def _order(document: dict) -> tuple:
+def _order(document: UnitDocument) -> tuple:
     item = document["item"]
     return (int(item["wave"]), item["collected_on"], item["item_id"])
 
 
-def item_heading(item: dict) -> str:
+def item_heading(item: ItemMetadata) -> str:
     """The heading of an item: its id, date, kind and role (what the browser test looks for)."""
     return (
         f"{item['item_id']} · {item['collected_on']} · {kind_label(item['kind'])} · "
@@ -55,7 +62,7 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s"
 
 
-def item_facts(document: dict) -> str:
+def item_facts(document: UnitDocument) -> str:
     source, units = document.get("source", {}), document["units"]
     if any("start" in unit for unit in units) or "duration_s" in source:
         speakers = sorted({u["speaker"] for u in units if u.get("speaker")})
@@ -75,7 +82,7 @@ def item_facts(document: dict) -> str:
     return "; ".join(facts)
 
 
-def table_rows(unit: dict) -> list[list[str]] | None:
+def table_rows(unit: Unit) -> list[list[str]] | None:
     """The cell grid of a table unit, or None: an explicit grid (`cells`, or `table` as a grid or
     a dict with `cells`/`rows`) or text that is a Markdown pipe table."""
     grid = unit.get("cells")
@@ -124,7 +131,7 @@ def _md_table(rows: list[list[str]]) -> list[str]:
     return out
 
 
-def _md_units(document: dict) -> list[str]:
+def _md_units(document: UnitDocument) -> list[str]:
     lines: list[str] = []
     page = object()
     for unit in document["units"]:
@@ -146,17 +153,17 @@ def _md_units(document: dict) -> list[str]:
     return lines
 
 
-def casebook_markdown(practice: str, documents: list[dict]) -> str:
+def casebook_markdown(practice: str, documents: list[UnitDocument]) -> str:
     documents = sorted(documents, key=_order)
     lines = [f"# Casebook: practice {practice}", "", _intro(practice, documents), ""]
     lines += ["## Contents", ""]
-    for wave, group in groupby(documents, key=lambda d: int(d["item"]["wave"])):
+    for wave, group in groupby(documents, key=wave_of):
         lines.append(f"- [Wave {wave}](#wave-{wave})")
         for document in group:
             item = document["item"]
             lines.append(f"  - [{item_heading(item)}](#{item_anchor(item['item_id'])})")
     lines.append("")
-    for wave, group in groupby(documents, key=lambda d: int(d["item"]["wave"])):
+    for wave, group in groupby(documents, key=wave_of):
         lines += [f'<a id="wave-{wave}"></a>', "", f"## Wave {wave}", ""]
         for document in group:
             item = document["item"]
@@ -166,11 +173,11 @@ def casebook_markdown(practice: str, documents: list[dict]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _intro(practice: str, documents: list[dict]) -> str:
+def _intro(practice: str, documents: list[UnitDocument]) -> str:
     if not documents:
         return f"No shareable items for practice {practice} yet."
-    dates = [d["item"]["collected_on"] for d in documents]
-    waves = sorted({int(d["item"]["wave"]) for d in documents})
+    dates = [collected_on_of(d) for d in documents]
+    waves = sorted({wave_of(d) for d in documents})
     return (
         f"Pseudonymised fieldwork of practice {practice} in date order: {len(documents)} items "
         f"in {len(waves)} wave{'s' if len(waves) != 1 else ''}, from {min(dates)} to "
@@ -212,7 +219,7 @@ def _html_table(rows: list[list[str]]) -> list[str]:
     return out
 
 
-def _html_units(document: dict) -> list[str]:
+def _html_units(document: UnitDocument) -> list[str]:
     out: list[str] = []
     page = object()
     for unit in document["units"]:
@@ -241,28 +248,16 @@ def _html_units(document: dict) -> list[str]:
     return out
 
 
-def casebook_html(practice: str, documents: list[dict]) -> str:
+def casebook_html(practice: str, documents: list[UnitDocument]) -> str:
     documents = sorted(documents, key=_order)
     title = f"Casebook: practice {practice}"
     out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        # Self-contained: the page may load nothing from anywhere.
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_h(title)}</title>",
-        f"<style>\n{_CSS}\n</style>",
-        "</head>",
-        "<body>",
         f"<h1>{_h(title)}</h1>",
         f"<p>{_h(_intro(practice, documents))}</p>",
         '<nav aria-label="Contents"><h2 id="contents">Contents</h2>',
         "<ul>",
     ]
-    for wave, group in groupby(documents, key=lambda d: int(d["item"]["wave"])):
+    for wave, group in groupby(documents, key=wave_of):
         out.append(f'<li><a href="#wave-{wave}">Wave {wave}</a><ul>')
         for document in group:
             item = document["item"]
@@ -271,7 +266,7 @@ def casebook_html(practice: str, documents: list[dict]) -> str:
             )
         out.append("</ul></li>")
     out += ["</ul>", "</nav>", "<main>"]
-    for wave, group in groupby(documents, key=lambda d: int(d["item"]["wave"])):
+    for wave, group in groupby(documents, key=wave_of):
         out += [f'<section class="wave" id="wave-{wave}">', f"<h2>Wave {wave}</h2>"]
         for document in group:
             item = document["item"]
@@ -287,7 +282,5 @@ def casebook_html(practice: str, documents: list[dict]) -> str:
         "</main>",
         "<footer><p>Built by fieldcorpus from the shareable, pseudonymised items only.</p>",
         "</footer>",
-        "</body>",
-        "</html>",
     ]
-    return "\n".join(out) + "\n"
+    return html_page(title, _CSS, out)

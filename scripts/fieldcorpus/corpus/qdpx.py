@@ -27,7 +27,14 @@ from lxml import etree
 from fieldcorpus import __version__
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import SHAREABLE_FILE_MODE, atomic_write_bytes
-from fieldcorpus.units import render_text, timestamp
+from fieldcorpus.units import (
+    ItemMetadata,
+    UnitDocument,
+    collected_on_of,
+    item_id_of,
+    render_text,
+    timestamp,
+)
 
 NAMESPACE = "urn:QDA-XML:project:1.0"
 # Fixed namespace for fieldcorpus GUIDs: the same item id always gets the same GUID, in every
@@ -67,7 +74,7 @@ def _description(parent, text: str) -> None:
     _sub(parent, "Description").text = text
 
 
-def collection_date(item: dict) -> datetime.date:
+def collection_date(item: ItemMetadata) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(item["collected_on"]))
     except ValueError:
@@ -78,7 +85,7 @@ def collection_date(item: dict) -> datetime.date:
         ) from None
 
 
-def wave_number(item: dict) -> int:
+def wave_number(item: ItemMetadata) -> int:
     wave = item["wave"]
     digits = str(wave).strip()
     if isinstance(wave, bool) or not (digits.isascii() and digits.isdigit()):
@@ -125,7 +132,7 @@ def sync_points(
 
 
 class _Source:
-    def __init__(self, document: dict, docx: Path | None, audio: Path | None):
+    def __init__(self, document: UnitDocument, docx: Path | None, audio: Path | None):
         self.document = document
         self.item = document["item"]
         self.item_id = self.item["item_id"]
@@ -162,17 +169,15 @@ class _Source:
 
 
 def build_project(
-    documents: list[dict],
+    documents: list[UnitDocument],
     name: str,
     docx: dict[str, Path] | None = None,
     audio: dict[str, Path] | None = None,
 ) -> tuple[bytes, list[tuple[str, bytes]]]:
     """The project.qde bytes and the (archive name, bytes) of every source file."""
     docx, audio = docx or {}, audio or {}
-    order = sorted(documents, key=lambda d: (d["item"]["collected_on"], d["item"]["item_id"]))
-    sources = [
-        _Source(d, docx.get(d["item"]["item_id"]), audio.get(d["item"]["item_id"])) for d in order
-    ]
+    order = sorted(documents, key=lambda d: (collected_on_of(d), item_id_of(d)))
+    sources = [_Source(d, docx.get(item_id_of(d)), audio.get(item_id_of(d))) for d in order]
     user = guid("user", "fieldcorpus")
     variable_guids = {var: guid("variable", var) for var, _, _ in VARIABLES}
     types = {var: type_ for var, type_, _ in VARIABLES}
@@ -301,7 +306,7 @@ def docx_by_item(paths: Iterable[str | Path]) -> dict[str, Path]:
 
 def write_qdpx(
     output: str | Path,
-    documents: list[dict],
+    documents: list[UnitDocument],
     name: str,
     docx: dict[str, Path] | None = None,
     audio: dict[str, Path] | None = None,

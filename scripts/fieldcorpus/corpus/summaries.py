@@ -15,9 +15,11 @@ from fieldcorpus.files import (
     SHAREABLE_FILE_MODE,
     atomic_write_bytes,
     atomic_write_text,
+    html_page,
     read_tsv,
     tsv_text,
 )
+from fieldcorpus.units import UnitDocument
 
 COLUMNS = (
     "practice",
@@ -33,6 +35,11 @@ COLUMNS = (
     "first_collected",
     "last_collected",
 )
+_CSS = (
+    "body{font:14px/1.4 system-ui,sans-serif;margin:1rem}"
+    "table{border-collapse:collapse}th,td{border:1px solid #aaa;padding:.2rem .5rem}"
+    "th{background:#eef2f7}.num{text-align:right}.total{font-weight:bold}"
+)
 # A bracketed pseudonym as the ledger writes them: [GP 1], [Practice], [NHS number], [Town 2].
 PSEUDONYM = re.compile(r"\[[A-Z][A-Za-z]*(?: [A-Za-z]+)*(?: \d+)?\]")
 _KIND_STYLE = {
@@ -45,7 +52,7 @@ _KIND_STYLE = {
 }
 
 
-def _order(document: dict) -> tuple:
+def _order(document: UnitDocument) -> tuple:
     item = document["item"]
     return (item["practice"], int(item["wave"]), item["collected_on"], item["item_id"])
 
@@ -54,20 +61,20 @@ def _kind_rank(kind: str) -> int:
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
 
 
-def _is_recording(document: dict) -> bool:
+def _is_recording(document: UnitDocument) -> bool:
     return "duration_s" in document.get("source", {}) or any(
         "start" in unit for unit in document["units"]
     )
 
 
-def _ocr_pages(document: dict) -> int:
+def _ocr_pages(document: UnitDocument) -> int:
     source = document.get("source", {})
     if "ocr_pages" in source:
         return int(source["ocr_pages"] or 0)
     return len({u.get("page") for u in document["units"] if u.get("ocr")})
 
 
-def summary_rows(documents: Iterable[dict]) -> list[dict]:
+def summary_rows(documents: Iterable[UnitDocument]) -> list[dict]:
     """One row per practice × wave × kind, in practice, wave and kind order. A pseudonym counts
     as introduced in the cell of the first item (in ledger order) where it appears."""
     cells: dict[tuple, dict] = {}
@@ -144,20 +151,10 @@ def rows_to_html(rows: list[dict], title: str) -> str:
         for c in COLUMNS[3:10]
     )
     body.append(f'<tr class="total"><td colspan="3">all</td>{total_cells}<td></td><td></td></tr>')
-    return "\n".join(
+    return html_page(
+        title,
+        _CSS,
         [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta http-equiv="Content-Security-Policy" '
-            "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-            f"<title>{html.escape(title)}</title>",
-            "<style>body{font:14px/1.4 system-ui,sans-serif;margin:1rem}"
-            "table{border-collapse:collapse}th,td{border:1px solid #aaa;padding:.2rem .5rem}"
-            "th{background:#eef2f7}.num{text-align:right}.total{font-weight:bold}</style>",
-            "</head>",
-            "<body>",
             f"<h1>{html.escape(title)}</h1>",
             '<table id="summary">',
             f"<thead><tr>{head}</tr></thead>",
@@ -165,14 +162,11 @@ def rows_to_html(rows: list[dict], title: str) -> str:
             *body,
             "</tbody>",
             "</table>",
-            "</body>",
-            "</html>",
-            "",
-        ]
+        ],
     )
 
 
-def timeline_png(practice: str, documents: list[dict], dpi: int = 150) -> bytes:
+def timeline_png(practice: str, documents: list[UnitDocument], dpi: int = 150) -> bytes:
     """One mark per item on a date axis, one row per kind, waves shaded. Byte-stable: default
     style, the Agg canvas, and no software or date metadata in the PNG."""
     import matplotlib
@@ -236,7 +230,7 @@ def timeline_png(practice: str, documents: list[dict], dpi: int = 150) -> bytes:
 
 
 def write_practice_summary(
-    practice: str, documents: list[dict], tsv: str | Path, png: str | Path, dpi: int
+    practice: str, documents: list[UnitDocument], tsv: str | Path, png: str | Path, dpi: int
 ) -> list[dict]:
     rows = summary_rows(documents)
     atomic_write_text(tsv, rows_to_tsv(rows), SHAREABLE_FILE_MODE)

@@ -20,6 +20,7 @@ from fieldcorpus.files import (
     commit_output,
     read_json,
 )
+from fieldcorpus.units import UnitDocument
 
 KINDS = ["interview", "clinic_review", "observation", "document", "workshop", "meeting"]
 ROLES = [
@@ -85,7 +86,7 @@ def word_count(text: str) -> int:
     return len(_WORDS.findall(text))
 
 
-def corpus_rows(document: dict) -> list[dict]:
+def corpus_rows(document: UnitDocument) -> list[dict]:
     item = document["item"]
     rows = []
     for sequence, unit in enumerate(document["units"], start=1):

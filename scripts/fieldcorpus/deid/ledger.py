@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import fcntl
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterable
@@ -25,7 +24,9 @@ from fieldcorpus.files import (
     RESTRICTED_FILE_MODE,
     atomic_write_text,
     make_restricted_dirs,
+    read_tsv,
     sha256_file,
+    tsv_text,
 )
 from fieldcorpus.manifest import RegisterEntry
 
@@ -80,17 +81,10 @@ class Ledger:
         path = Path(path)
         if not path.exists():
             return cls()
-        with open(path, encoding="utf-8", newline="") as handle:
-            return cls(csv.DictReader(handle, delimiter="\t"))
+        return cls(read_tsv(path))
 
     def to_tsv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, LEDGER_COLUMNS, delimiter="\t", lineterminator="\n", extrasaction="ignore"
-        )
-        writer.writeheader()
-        writer.writerows(self.rows)
-        return buffer.getvalue()
+        return tsv_text(self.rows, LEDGER_COLUMNS, ignore_extra=True)
 
     @property
     def originals(self) -> list[str]:

@@ -6,11 +6,10 @@ so a name detected in one item is replaced in every item of the practice.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from fieldcorpus.deid.ledger import Ledger
 from fieldcorpus.deid.truecase import case_style
+from fieldcorpus.files import tsv_text
+from fieldcorpus.units import Unit
 
 # Unit fields that may reach shareable/ (whitelist: anything new stays restricted until listed).
 SHAREABLE_UNIT_FIELDS = frozenset(
@@ -86,8 +85,8 @@ def _apply(text: str, spans: list[dict]) -> tuple[str, list[dict]]:
 
 
 def pseudonymise_units(
-    item_id: str, units: list[dict], detections: list[dict], ledger: Ledger, key: str = "~"
-) -> tuple[list[dict], list[dict]]:
+    item_id: str, units: list[Unit], detections: list[dict], ledger: Ledger, key: str = "~"
+) -> tuple[list[Unit], list[dict]]:
     """Return (pseudonymised units, anonymisation log rows) for the item at order key `key`.
 
     Only the unit fields in SHAREABLE_UNIT_FIELDS reach the shareable copy (word timings never
@@ -145,8 +144,4 @@ def pseudonymise_units(
 
 
 def log_to_tsv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, ANONYMISATION_LOG_COLUMNS, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return tsv_text(rows, ANONYMISATION_LOG_COLUMNS)

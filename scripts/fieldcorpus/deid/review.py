@@ -5,11 +5,10 @@ Rerunning after the data manager edits the register or the allow-list applies th
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 
 from fieldcorpus.deid.ledger import NEUTRAL_PSEUDONYM, Ledger
+from fieldcorpus.files import html_page, tsv_text
 
 REVIEW_COLUMNS = (
     "item_id",
@@ -25,6 +24,10 @@ REVIEW_COLUMNS = (
     "resolve",
 )
 CONTEXT_CHARS = 40
+_CSS = (
+    "body{font-family:sans-serif}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;text-align:left}"
+)
 
 
 def _context(text: str, start: int, end: int) -> str:
@@ -88,11 +91,7 @@ def review_rows(
 
 
 def review_to_tsv(rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, REVIEW_COLUMNS, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return tsv_text(rows, REVIEW_COLUMNS)
 
 
 def review_html(rows: list[dict]) -> str:
@@ -103,12 +102,15 @@ def review_html(rows: list[dict]) -> str:
         "<tr>" + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in shown) + "</tr>"
         for row in rows
     )
-    return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-        "<title>Review queue (restricted)</title><style>"
-        "body{font-family:sans-serif}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;text-align:left}"
-        "</style></head><body>\n<h1>Review queue (restricted: do not share)</h1>\n"
-        f"<p>{len(rows)} item(s). Edit the register or the allow-list as suggested, then rerun."
-        f"</p>\n<table><tr>{head}</tr>\n{body}\n</table></body></html>\n"
+    return html_page(
+        "Review queue (restricted)",
+        _CSS,
+        [
+            "<h1>Review queue (restricted: do not share)</h1>",
+            f"<p>{len(rows)} item(s). Edit the register or the allow-list as suggested, then rerun."
+            "</p>",
+            f"<table><tr>{head}</tr>",
+            body,
+            "</table>",
+        ],
     )

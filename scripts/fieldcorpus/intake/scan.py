@@ -6,12 +6,11 @@ Folder convention: <fieldwork root>/<practice code>/wave<N>/<file>. Raw files ar
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from pathlib import Path
 
+from fieldcorpus.files import read_tsv, tsv_text
 from fieldcorpus.intake.inventory import AUDIO_TYPES, DOCX, sniff_media_type
 from fieldcorpus.manifest import MANIFEST_COLUMNS, load_manifest
 
@@ -112,8 +111,7 @@ def _existing_numbers(item_ids) -> dict[str, int]:
 
 
 def read_manifest_rows(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return [row for row in csv.DictReader(handle, delimiter="\t") if any(row.values())]
+    return [row for row in read_tsv(path) if any(row.values())]
 
 
 def propose_rows(manifest: Path, fieldwork: Path, folder: Path | None = None) -> list[dict]:
@@ -156,12 +154,7 @@ def propose_rows(manifest: Path, fieldwork: Path, folder: Path | None = None) ->
 
 
 def rows_to_tsv(rows: list[dict], header: bool = True) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, MANIFEST_COLUMNS, delimiter="\t", lineterminator="\n")
-    if header:
-        writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return tsv_text(rows, MANIFEST_COLUMNS, header=header)
 
 
 def validate_with_manifest(

@@ -7,7 +7,6 @@ the TSV can be shown to an auditor.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -18,9 +17,11 @@ from fieldcorpus.files import (
     atomic_write_text,
     make_restricted_dirs,
     sha256_file,
+    tsv_text,
 )
 from fieldcorpus.provenance.crate import CRATE_NAME, listed_files
 from fieldcorpus.provenance.lineage import components, effective_version
+from fieldcorpus.units import item_id_of
 
 LINEAGE_DIR = "provenance"
 FINDING_KINDS = {
@@ -75,7 +76,7 @@ def _load_lineage(shareable: Path, findings: list[Finding]) -> dict[str, dict]:
     for path in sorted((shareable / LINEAGE_DIR).glob("*.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            records[record["item"]["item_id"]] = record
+            records[item_id_of(record)] = record
         except (ValueError, KeyError, TypeError):
             findings.append(
                 Finding("unreadable", path.stem, f"shareable:{LINEAGE_DIR}/{path.name}", "")
@@ -253,13 +254,7 @@ def _mixed_findings(records: dict[str, dict]) -> list[Finding]:
 
 
 def findings_to_tsv(findings: list[Finding]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, ("kind", "item_id", "file", "detail"), delimiter="\t", lineterminator="\n"
-    )
-    writer.writeheader()
-    writer.writerows(asdict(f) for f in findings)
-    return buffer.getvalue()
+    return tsv_text((asdict(f) for f in findings), ("kind", "item_id", "file", "detail"))
 
 
 def summary(result: AuditResult) -> str:

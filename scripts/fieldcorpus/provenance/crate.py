@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fieldcorpus.files import read_json, sha256_file, write_shareable_json
 from fieldcorpus.provenance.lineage import software_of
+from fieldcorpus.units import item_id_of
 
 CRATE_NAME = "ro-crate-metadata.json"
 RUN_ACTION = "#run"
@@ -243,9 +244,9 @@ def build_crate(
         software[key] = crate.add(ContextEntity(crate, key, properties))
     workflow["hasPart"] = [software[key] for key in sorted(software)]
 
-    lineage_of = {relative(path): record["item"]["item_id"] for path, record in lineages}
+    lineage_of = {relative(path): item_id_of(record) for path, record in lineages}
     item_of_file = {
-        output: record["item"]["item_id"]
+        output: item_id_of(record)
         for _, record in lineages
         for output in record.get("shareable_outputs", {})
     }
