@@ -17,7 +17,6 @@ container: "containers/fieldcorpus.sif"
 
 
 include: "rules/common.smk"
-include: "rules/inventory.smk"
 include: "rules/transcribe.smk"
 include: "rules/extract.smk"
 include: "rules/pseudonymise.smk"

@@ -2,10 +2,10 @@ rule assemble_practice_corpus:
     input:
         item_units=practice_shareable_items,
     output:
-        parquet=f"{SHAREABLE}/corpus/{{practice}}/corpus.parquet",
-        csv=f"{SHAREABLE}/corpus/{{practice}}/corpus.csv",
-        jsonl=f"{SHAREABLE}/corpus/{{practice}}/corpus.jsonl",
-        dictionary=f"{SHAREABLE}/corpus/{{practice}}/data-dictionary.md",
+        parquet=LAYOUT.corpus(name="corpus.parquet"),
+        csv=LAYOUT.corpus(name="corpus.csv"),
+        jsonl=LAYOUT.corpus(name="corpus.jsonl"),
+        dictionary=LAYOUT.corpus(name="data-dictionary.md"),
     log:
         "logs/assemble_practice_corpus/{practice}.log",
     benchmark:
@@ -26,10 +26,10 @@ rule assemble_study_corpus:
     input:
         item_units=all_shareable_json,
     output:
-        parquet=f"{SHAREABLE}/corpus/all/corpus.parquet",
-        csv=f"{SHAREABLE}/corpus/all/corpus.csv",
-        jsonl=f"{SHAREABLE}/corpus/all/corpus.jsonl",
-        dictionary=f"{SHAREABLE}/corpus/all/data-dictionary.md",
+        parquet=LAYOUT.corpus(STUDY, "corpus.parquet"),
+        csv=LAYOUT.corpus(STUDY, "corpus.csv"),
+        jsonl=LAYOUT.corpus(STUDY, "corpus.jsonl"),
+        dictionary=LAYOUT.corpus(STUDY, "data-dictionary.md"),
     log:
         "logs/assemble_study_corpus.log",
     benchmark:
@@ -50,8 +50,8 @@ rule build_casebook:
     input:
         item_units=practice_shareable_items,
     output:
-        markdown=f"{SHAREABLE}/casebook/{{practice}}/casebook.md",
-        html=f"{SHAREABLE}/casebook/{{practice}}/casebook.html",
+        markdown=LAYOUT.casebook(ext="md"),
+        html=LAYOUT.casebook(ext="html"),
     log:
         "logs/build_casebook/{practice}.log",
     benchmark:
@@ -73,7 +73,7 @@ rule export_practice_qdpx:
         docx=practice_item_docx,
         audio=practice_shareable_audio,
     output:
-        qdpx=f"{SHAREABLE}/qda/{{practice}}.qdpx",
+        qdpx=LAYOUT.qdpx(),
     log:
         "logs/export_practice_qdpx/{practice}.log",
     benchmark:
@@ -96,7 +96,7 @@ rule export_study_qdpx:
         docx=all_item_docx,
         audio=all_shareable_audio,
     output:
-        qdpx=f"{SHAREABLE}/qda/all.qdpx",
+        qdpx=LAYOUT.qdpx(STUDY),
     log:
         "logs/export_study_qdpx.log",
     benchmark:
@@ -117,9 +117,9 @@ rule summarise_practice:
     input:
         item_units=practice_shareable_items,
     output:
-        tsv=f"{SHAREABLE}/summaries/{{practice}}/summary.tsv",
+        tsv=LAYOUT.summary(name="summary.tsv"),
         timeline=report(
-            f"{SHAREABLE}/summaries/{{practice}}/timeline.png",
+            LAYOUT.summary(name="timeline.png"),
             caption="../report/timeline.rst",
             category="Timelines",
             labels={"practice": "{practice}"},
@@ -145,13 +145,13 @@ rule summarise_study:
         practice_summaries=all_practice_summaries,
     output:
         tsv=report(
-            f"{SHAREABLE}/summaries/all/summary.tsv",
+            LAYOUT.summary(STUDY, "summary.tsv"),
             caption="../report/summary-tsv.rst",
             category="Summaries",
             labels={"table": "practice × wave × kind (TSV)"},
         ),
         html=report(
-            f"{SHAREABLE}/summaries/all/summary.html",
+            LAYOUT.summary(STUDY, "summary.html"),
             caption="../report/summary.rst",
             category="Summaries",
             labels={"table": "practice × wave × kind"},

@@ -1,9 +1,10 @@
+# One job per document: inventory (checksum, media facts), then its text units.
 rule extract_document:
     input:
         document=document_file,
-        inventory=f"{RESTRICTED}/inventory/{{practice}}/{{item_id}}.json",
     output:
-        text=f"{RESTRICTED}/text/{{practice}}/{{item_id}}.json",
+        text=LAYOUT.document_text(),
+        inventory=LAYOUT.inventory(),
     log:
         "logs/extract_document/{practice}/{item_id}.log",
     benchmark:

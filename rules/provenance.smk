@@ -1,38 +1,12 @@
 from fieldcorpus.provenance.runrecord import begin_run, end_run
 
 
-rule item_lineage:
-    input:
-        unpack(item_lineage_inputs),
-    output:
-        shareable=f"{SHAREABLE}/provenance/{{item_id}}.json",
-        restricted=f"{RESTRICTED}/provenance/{{item_id}}.json",
-    log:
-        "logs/item_lineage/{item_id}.log",
-    benchmark:
-        "benchmarks/item_lineage/{item_id}.tsv"
-    conda:
-        # The spaCy model's version and checksum are read where detection ran.
-        "../envs/nlp.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=10,
-    params:
-        item=item_record,
-        settings=item_lineage_settings,
-        snakemake_version=SNAKEMAKE_VERSION,
-        zones=zone_roots_of_lineage,
-    script:
-        "../scripts/item_lineage.py"
-
-
 rule ro_crate:
     input:
         unpack(crate_inputs),
     output:
         crate=report(
-            f"{SHAREABLE}/ro-crate-metadata.json",
+            LAYOUT.crate,
             caption="../report/crate.rst",
             category="Provenance",
         ),
@@ -68,7 +42,7 @@ rule audit:
     threads: 1
     params:
         config=audit_config_paths,
-        tsv=f"{RESTRICTED}/audit/audit.tsv",
+        tsv=LAYOUT.audit_tsv,
     script:
         "../scripts/audit.py"
 

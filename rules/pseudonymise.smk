@@ -1,73 +1,35 @@
+# One job per practice: detections of its items (each taken from the per-item detection cache
+# while its text, the register, allow-list, settings, model and code are unchanged, so a new
+# wave reads only its new items), then its ledger. The ledger itself is a param, not an output:
+# Snakemake deletes outputs before rerunning a job, and the ledger must only ever grow. So are
+# the cache files, which must outlive a rerun. The state file records the ledger version and
+# each item's detections.
 rule detect_entities:
     input:
-        units=item_units,
+        units=practice_units,
         register=config["register"],
         allow_list=config["allow_list"],
     output:
-        detections=f"{RESTRICTED}/entities/{{practice}}/{{item_id}}.json",
+        state=LAYOUT.ledger_state(),
+        review=LAYOUT.review(),
+        review_html=LAYOUT.review(ext="html"),
     log:
-        "logs/detect_entities/{practice}/{item_id}.log",
+        "logs/detect_entities/{practice}.log",
     benchmark:
-        "benchmarks/detect_entities/{practice}/{item_id}.tsv"
+        "benchmarks/detect_entities/{practice}.tsv"
     conda:
         "../envs/nlp.yaml"
     threads: 1
     resources:
         mem_mb=1500,
-        runtime=30,
+        runtime=60,
     params:
+        detections=practice_detections,
+        ledger=LAYOUT.ledger(),
         settings=config["pseudonymisation"],
         models_dir=config["transcription"].get("models_dir", "models"),
     script:
         "../scripts/detect_entities.py"
-
-
-# One small file standing for all of a practice's detections: update_ledger depends on it, not on
-# every detection file, so each of the practice's items that needs the ledger costs Snakemake a
-# constant, not a practice-sized, check (planning stays linear in the number of items).
-rule index_practice_detections:
-    input:
-        detections=practice_detections,
-    output:
-        index=f"{RESTRICTED}/entities/{{practice}}.index.tsv",
-    log:
-        "logs/index_practice_detections/{practice}.log",
-    conda:
-        "../envs/nlp.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    script:
-        "../scripts/index_practice_detections.py"
-
-
-# The ledger itself is a param, not an output: Snakemake deletes outputs before rerunning a job,
-# and the ledger must only ever grow. The state file records the ledger version it left behind.
-# Detections and units are read through the index (an input), so they are params here.
-rule update_ledger:
-    input:
-        detection_index=f"{RESTRICTED}/entities/{{practice}}.index.tsv",
-        register=config["register"],
-    output:
-        state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
-        review=f"{RESTRICTED}/review/{{practice}}.tsv",
-        review_html=f"{RESTRICTED}/review/{{practice}}.html",
-    log:
-        "logs/update_ledger/{practice}.log",
-    conda:
-        "../envs/nlp.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        ledger=practice_ledger,
-        detections=practice_detections,
-        units=practice_units,
-        review_threshold=config["pseudonymisation"]["review_threshold"],
-    script:
-        "../scripts/update_ledger.py"
 
 
 # The gate's hits file is a param, not an output, so that a withheld item keeps its record;
@@ -75,13 +37,12 @@ rule update_ledger:
 rule pseudonymise_item:
     input:
         units=item_units,
-        detections=f"{RESTRICTED}/entities/{{practice}}/{{item_id}}.json",
-        ledger_state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
+        ledger_state=LAYOUT.ledger_state(),
         allow_list=config["allow_list"],
     output:
-        units=f"{SHAREABLE}/items/{{practice}}/{{item_id}}.json",
-        text=f"{SHAREABLE}/items/{{practice}}/{{item_id}}.txt",
-        anonymisation_log=f"{RESTRICTED}/anonymisation-log/{{practice}}/{{item_id}}.tsv",
+        units=LAYOUT.shareable_item(),
+        text=LAYOUT.shareable_item(ext="txt"),
+        anonymisation_log=LAYOUT.anonymisation_log(),
     log:
         "logs/pseudonymise_item/{practice}/{item_id}.log",
     benchmark:
@@ -93,25 +54,29 @@ rule pseudonymise_item:
         mem_mb=1000,
         runtime=10,
     params:
-        ledger=practice_ledger,
+        detections=LAYOUT.detections(),
+        ledger=LAYOUT.ledger(),
         text_settings=shareable_text_settings,
-        gate_hits=gate_hits_path,
+        gate_hits=LAYOUT.gate_hits(),
         made_from_item=files_made_from_item,
     script:
         "../scripts/pseudonymise_item.py"
 
 
+# Every item's lineage records are written here, once all of its shareable files exist (its
+# formats and redacted audio included), and then scanned with everything else.
 rule leak_check:
     input:
         shareable_items=all_shareable_items,
         shareable_audio=all_shareable_audio,
         corpora=all_corpora,
-        lineage=all_item_lineage,
         ledger_states=all_ledger_states,
         register=config["register"],
         allow_list=config["allow_list"],
     output:
-        report=f"{SHAREABLE}/leak-check.tsv",
+        report=LAYOUT.leak_check,
+        lineage=all_item_lineage(),
+        restricted_lineage=all_restricted_lineage(),
     log:
         "logs/leak_check.log",
     benchmark:
@@ -126,6 +91,8 @@ rule leak_check:
         shareable_dir=shareable_root_of_report,
         ledgers=all_ledgers,
         item_ids=manifest_item_ids,
-        gate_hits=f"{RESTRICTED}/review/gate/shareable-files.tsv",
+        gate_hits=LAYOUT.shareable_gate_hits,
+        lineage=lineage_targets,
+        lineage_shared=lineage_shared,
     script:
         "../scripts/leak_check.py"

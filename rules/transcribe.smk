@@ -1,9 +1,12 @@
+# One job per recording: inventory (checksum, media facts), transcription, and the restricted
+# analysis copies (identifiable: 0600) for checking the transcript against the audio.
 rule transcribe_recording:
     input:
         recording=recording_file,
-        inventory=f"{RESTRICTED}/inventory/{{practice}}/{{item_id}}.json",
     output:
-        transcript=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
+        **TARGETS.restricted_formats(),
+        transcript=LAYOUT.transcript(),
+        inventory=LAYOUT.inventory(),
     log:
         "logs/transcribe_recording/{practice}/{item_id}.log",
     benchmark:
@@ -21,38 +24,13 @@ rule transcribe_recording:
         "../scripts/transcribe_recording.py"
 
 
-# Restricted analysis copies (identifiable: 0600), for checking transcripts against the audio.
-rule render_restricted_transcript:
-    input:
-        units=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
-    output:
-        **transcript_format_outputs(
-            f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}"
-        ),
-    log:
-        "logs/render_restricted_transcript/{practice}/{item_id}.log",
-    conda:
-        "../envs/transcribe.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        settings=config["transcription"],
-        shareable=False,
-    script:
-        "../scripts/render_restricted_transcript.py"
-
-
 # Shareable copies come only from the pseudonymised JSON, never from the restricted transcript.
 # Its .txt is written by pseudonymise_item.
 rule render_shareable_transcript:
     input:
-        units=f"{SHAREABLE}/items/{{practice}}/{{item_id}}.json",
+        units=LAYOUT.shareable_item(),
     output:
-        **transcript_format_outputs(
-            f"{SHAREABLE}/items/{{practice}}/{{item_id}}", exclude=("txt",)
-        ),
+        **TARGETS.shareable_formats(),
     log:
         "logs/render_shareable_transcript/{practice}/{item_id}.log",
     conda:
@@ -63,6 +41,5 @@ rule render_shareable_transcript:
         runtime=5,
     params:
         settings=config["transcription"],
-        shareable=True,
     script:
         "../scripts/render_shareable_transcript.py"

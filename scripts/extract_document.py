@@ -5,7 +5,7 @@ run_rule(
     snakemake,
     extract_document,
     raw=snakemake.input.document,
-    inventory=snakemake.input.inventory,
+    inventory=snakemake.output.inventory,
     output=snakemake.output.text,
     item=snakemake.params.item,
     settings=dict(snakemake.params.settings),

@@ -11,4 +11,6 @@ run_rule(
     manifest_ids=list(snakemake.params.item_ids),
     output=snakemake.output.report,
     gate_hits=snakemake.params.gate_hits,
+    lineage=list(snakemake.params.lineage),
+    lineage_shared=dict(snakemake.params.lineage_shared),
 )

@@ -7,5 +7,4 @@ run_rule(
     units=snakemake.input.units,
     outputs=dict(snakemake.output.items()),
     settings=dict(snakemake.params.settings),
-    shareable=bool(snakemake.params.shareable),
 )

@@ -5,8 +5,13 @@ run_rule(
     snakemake,
     transcribe_recording,
     raw=snakemake.input.recording,
-    inventory=snakemake.input.inventory,
+    inventory=snakemake.output.inventory,
     output=snakemake.output.transcript,
+    formats={
+        key: path
+        for key, path in snakemake.output.items()
+        if key not in ("transcript", "inventory")
+    },
     item=snakemake.params.item,
     settings=dict(snakemake.params.settings),
     threads=snakemake.threads,

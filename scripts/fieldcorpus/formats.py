@@ -218,3 +218,15 @@ def render(document: dict, fmt: str, pauses: PauseMarks | None = None) -> bytes:
         "maxqda.txt": lambda: render_maxqda(document, pauses),
     }[fmt]()
     return text.encode("utf-8")
+
+
+def write_formats(
+    document: dict, outputs: dict[str, str], settings: dict | None, mode: int
+) -> None:
+    """Write a transcript's analysis formats atomically; `outputs` maps output keys (output_key)
+    to paths, `settings` (the transcription section) switches on pause marks."""
+    from fieldcorpus.files import atomic_write_bytes
+
+    pauses = PauseMarks.from_settings(settings)
+    for key, path in outputs.items():
+        atomic_write_bytes(path, render(document, format_of(key), pauses), mode)

@@ -13,7 +13,7 @@ import docx
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_run, snakemake, tree_digest
+from tests.conftest import copy_run, make_workdir, snakemake, tree_digest
 
 pytestmark = pytest.mark.integration
 
@@ -139,6 +139,21 @@ def test_zones_have_private_permissions(demo_run):
             continue
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_a_dry_run_from_scratch_plans_at_most_3_5_jobs_per_item_and_writes_nothing(tmp_path):
+    """Fewer, bigger jobs: inventory and restricted renderings fold into transcription and
+    extraction, detection and the ledger run once per practice, lineage in the leak check."""
+    workdir = make_workdir(tmp_path / "run")
+    plan = snakemake(workdir, "--dry-run")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    jobs = planned_jobs(plan.stdout)
+    items = manifest_rows(workdir)
+    assert len(jobs) <= 3.5 * len(items), (len(jobs), len(items))
+    practices = {row["practice"] for row in items}
+    assert len([j for j in jobs if j[0] == "detect_entities"]) == len(practices)
+    # A dry run checks, but writes nothing: no directories, no raw links.
+    assert not (workdir / "results").exists()
 
 
 def test_second_run_has_nothing_to_do(demo_run):

@@ -123,7 +123,7 @@ def test_each_run_leaves_its_own_run_record(demo_run):
     assert any(line.startswith("snakemake==") for line in record["pip_freeze"])
     assert record["config"]["manifest"] == "demo/manifest.tsv"
     built = {job["rule"] for job in record["built"]}
-    assert {"transcribe_recording", "item_lineage", "ro_crate"} <= built
+    assert {"transcribe_recording", "leak_check", "ro_crate"} <= built
     assert records[0].name.startswith(record["started"][:4]) and record["run_id"] in records[0].name
 
 

@@ -84,6 +84,14 @@ def test_a_later_wave_never_changes_an_assigned_pseudonym(demo_run, tmp_path):
         )
     result = snakemake(workdir)
     assert result.returncode == 0, result.stderr[-3000:]
+    # Detection read the new item only; its practice's other items came from the cache, and
+    # the other practice's detection did not run at all.
+    detection_log = (workdir / "logs/detect_entities/P01.log").read_text()
+    earlier = sum(1 for row in manifest_rows(demo_run) if row["practice"] == "P01")
+    assert f"detection cache: 1 item(s) read, {earlier} taken from the cache" in detection_log
+    assert re.findall(r"item (\S+): \d+ detections", detection_log) == ["P01-W3-OBS-01"]
+    other = "logs/detect_entities/P02.log"
+    assert (workdir / other).read_text() == (demo_run / other).read_text()
     after_ledger = read_tsv(ledger_path)
     assert after_ledger[: len(before_ledger)] == before_ledger
     assert len(after_ledger) > len(before_ledger)

@@ -248,7 +248,7 @@ def test_the_demo_through_the_slurm_profile_equals_a_local_run(slurm_cluster, de
     assert planned <= set(ran), sorted(planned - set(ran))[:5]
     submitted = set(re.findall(r"submitted with SLURM jobid (\d+)", output))
     assert set(ran.values()) <= submitted
-    # Batched: fewer sbatch calls than jobs (per-item entity detection goes in groups).
+    # Batched: fewer sbatch calls than jobs (per-item pseudonymisation goes in groups).
     assert len(submitted) < len(planned)
     accounted = sacct_jobs(slurm_cluster, submitted)
     assert set(accounted) == submitted

@@ -209,7 +209,7 @@ def test_markup_is_not_text_a_ledger_entry_nav_fails_only_on_the_casebooks_text(
         casebook = root / "casebook" / "P01"
         build_casebook(items, "P01", str(casebook / "casebook.md"), str(casebook / "casebook.html"))
         docx_path = str(root / "items" / "P01" / "P01-W1-INT-01.docx")
-        render_shareable_transcript(items[0], {"docx": docx_path}, {}, shareable=True)
+        render_shareable_transcript(items[0], {"docx": docx_path}, {})
         export_practice_qdpx(items, [docx_path], str(root / "qda" / "P01.qdpx"), "Study P01")
         (root / "items" / "P01" / "P01-W1-INT-01.xml").write_text(
             f"<nav class='nav' id='nav'><p title='contents'>{text}</p></nav>"

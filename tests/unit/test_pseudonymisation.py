@@ -2,7 +2,6 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from fieldcorpus.deid.entities import detect_entities, load_ner
@@ -257,23 +256,3 @@ def test_a_transcripts_shareable_txt_carries_pause_marks_when_configured(tmp_pat
     text = (tmp_path / "out.txt").read_text()
     assert "[GP 1] is here. (12 seconds pause)" in text and "Mitchell" not in text
     assert read_json(out["out.json"])["units"][0]["text"] == "[GP 1] is here."
-
-
-def test_the_detection_index_lists_items_in_ledger_order_and_catches_a_changed_file(tmp_path):
-    from fieldcorpus.deid.ledger import check_detection_index, detection_index
-    from fieldcorpus.errors import FieldcorpusError
-
-    paths = []
-    for item_id, key in [("P01-W2-INT-01", "00002|2025-06-01|P01-W2-INT-01"),
-                         ("P01-W1-DOC-01", "00001|2025-03-10|P01-W1-DOC-01")]:  # fmt: skip
-        path = tmp_path / f"{item_id}.json"
-        path.write_text(json.dumps({"item_id": item_id, "order_key": key, "detections": []}))
-        paths.append(str(path))
-    index = tmp_path / "P01.index.tsv"
-    index.write_text(detection_index(paths))
-    lines = index.read_text().splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["item_id", "P01-W1-DOC-01", "P01-W2-INT-01"]
-    check_detection_index(str(index), paths)
-    Path(paths[0]).write_text(json.dumps({"item_id": "P01-W2-INT-01", "detections": [1]}))
-    with pytest.raises(FieldcorpusError, match="changed after they were indexed"):
-        check_detection_index(str(index), paths)

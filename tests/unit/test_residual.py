@@ -141,7 +141,7 @@ def shareable_tree(root, planted: str | None = None):
         for key, fmt in (("txt", "txt"), ("vtt", "vtt"), ("srt", "srt"), ("docx", "docx"))
     }
     outputs["maxqda_txt"] = f"{stem}.maxqda.txt"
-    render_shareable_transcript(items[0], outputs, {"pause_marks": True}, shareable=True)
+    render_shareable_transcript(items[0], outputs, {"pause_marks": True})
     corpus = root / "corpus" / "P01"
     assemble_practice_corpus(
         items,

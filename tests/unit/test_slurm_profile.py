@@ -46,7 +46,7 @@ def test_set_resources_and_groups_name_real_rules():
     rules = rule_names()
     assert set(PROFILE["set-resources"]) <= rules
     assert set(PROFILE["groups"]) <= rules
-    assert {"detect_entities", "pseudonymise_item"} <= set(PROFILE["groups"])
+    assert {"pseudonymise_item", "render_shareable_transcript"} <= set(PROFILE["groups"])
     assert set(PROFILE["group-components"]) == set(PROFILE["groups"].values())
     assert all(batch > 1 for batch in PROFILE["group-components"].values())
 

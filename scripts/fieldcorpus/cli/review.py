@@ -11,6 +11,7 @@ from pathlib import Path
 from fieldcorpus.cli.common import add_workspace_arguments, workspace_from
 from fieldcorpus.deid.residual import read_hits
 from fieldcorpus.manifest import load_allow_list, load_register
+from fieldcorpus.pipeline.layout import Layout
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
         print("run snakemake again to apply them")
         return 0
     pattern = f"{args.practice}.html" if args.practice else "*.html"
-    pages = sorted((workspace.restricted / "review").glob(pattern))
-    withheld = withheld_items(workspace.restricted, args.practice)
+    pages = sorted(Path(workspace.layout.review_dir).glob(pattern))
+    withheld = withheld_items(workspace.layout, args.practice)
     if not pages and not withheld:
         print("review: no review page yet; run snakemake first")
         return 1
@@ -48,11 +49,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def withheld_items(restricted: Path, practice: str | None) -> list[tuple[Path, int]]:
+def withheld_items(layout: Layout, practice: str | None) -> list[tuple[Path, int]]:
     """The gate's files (restricted/review/gate/<practice>/<item_id>.tsv) that hold hits: each
     row quotes the shape, its unit and context, and how to resolve it."""
     found = []
-    for path in sorted((restricted / "review" / "gate").glob(f"{practice or '*'}/*.tsv")):
+    for path in sorted(Path(layout.gate_dir).glob(f"{practice or '*'}/*.tsv")):
         count = len(read_hits(path))
         if count:
             found.append((path, count))

@@ -15,6 +15,7 @@ from pathlib import Path
 from fieldcorpus.cli.common import add_workspace_arguments, workspace_from
 from fieldcorpus.files import read_tsv, tsv_text
 from fieldcorpus.manifest import Manifest, load_manifest
+from fieldcorpus.pipeline.layout import Layout
 from fieldcorpus.pipeline.workspace import Workspace
 
 STATUS_COLUMNS = ("practice", "wave", "items", "done", "failed", "running", "waiting",
@@ -84,9 +85,9 @@ def running_outputs(root: Path) -> set[str]:
     return outputs
 
 
-def transcription_progress(logs: Path, practice: str, item_id: str) -> str | None:
+def transcription_progress(root: Path, practice: str, item_id: str) -> str | None:
     """The last progress line of a recording's transcription log, e.g. '42% of the audio'."""
-    log = logs / "transcribe_recording" / practice / f"{item_id}.log"
+    log = root / Layout.job_log("transcribe_recording", practice, item_id)
     if not log.is_file():
         return None
     latest = None
@@ -98,17 +99,17 @@ def transcription_progress(logs: Path, practice: str, item_id: str) -> str | Non
     return latest
 
 
-def open_reviews(restricted: Path) -> dict[str, int]:
+def open_reviews(layout: Layout) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for path in sorted((restricted / "review").glob("*.tsv")):
+    for path in sorted(Path(layout.review_dir).glob("*.tsv")):
         for row in read_tsv(path):
             counts[row.get("item_id", "")] = counts.get(row.get("item_id", ""), 0) + 1
     return counts
 
 
 def leak_check_result(workspace: Workspace) -> str:
-    report = workspace.shareable / "leak-check.tsv"
-    log = workspace.logs / "leak_check.log"
+    report = Path(workspace.layout.leak_check)
+    log = workspace.root / Layout.job_log("leak_check")
     failed = log.is_file() and "leak check failed" in log.read_text(
         encoding="utf-8", errors="replace"
     )
@@ -117,17 +118,17 @@ def leak_check_result(workspace: Workspace) -> str:
     return "passed" if report.exists() else "not run"
 
 
-def gate_results(restricted: Path) -> tuple[dict[str, int], int]:
+def gate_results(layout: Layout) -> tuple[dict[str, int], int]:
     """Identifier shapes the residual-identifier gate left open, per item it has checked (0:
     passed; each check rewrites its item's file, so a fixed item reads 0 again), and the number
     of shareable files in which the leak check's run of the gate last found shapes."""
-    gate = restricted / "review" / "gate"
+    gate = Path(layout.gate_dir)
     results: dict[str, int] = {}
     for path in sorted(gate.glob("*/*.tsv")):
         results[path.stem] = len(read_tsv(path))
     files = 0
-    if (gate / "shareable-files.tsv").is_file():
-        files = len(read_tsv(gate / "shareable-files.tsv"))
+    if Path(layout.shareable_gate_hits).is_file():
+        files = len(read_tsv(layout.shareable_gate_hits))
     return results, files
 
 
@@ -144,9 +145,9 @@ def gate_summary(row: WaveStatus, files_with_shapes: int) -> str:
 def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]:
     failures = item_failures(workspace.logs)
     running = running_outputs(workspace.root)
-    reviews = open_reviews(workspace.restricted)
+    reviews = open_reviews(workspace.layout)
     leak = leak_check_result(workspace)
-    gate, files_with_shapes = gate_results(workspace.restricted)
+    gate, files_with_shapes = gate_results(workspace.layout)
     table: dict[tuple[str, int], WaveStatus] = {}
     for item in sorted(manifest.items.values(), key=lambda i: (i.practice, i.wave, i.item_id)):
         row = table.setdefault((item.practice, item.wave), WaveStatus(item.practice, item.wave))
@@ -156,12 +157,12 @@ def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]
         row.gated += item.item_id in gate
         row.withheld += bool(gate.get(item.item_id))
         row.gate = gate_summary(row, files_with_shapes)
-        output = workspace.shareable / "items" / item.practice / f"{item.item_id}.json"
+        output = Path(workspace.layout.shareable_item(item.practice, item.item_id))
         failure = failures.get(item.item_id)
         newer_failure = failure and (not output.exists() or failure[0] >= output.stat().st_mtime)
         if any(f"/{item.item_id}." in path for path in running):
             row.running += 1
-            progress = transcription_progress(workspace.logs, item.practice, item.item_id)
+            progress = transcription_progress(workspace.root, item.practice, item.item_id)
             row.in_progress.append(
                 f"{item.item_id}: transcribing, {progress} done" if progress else item.item_id
             )

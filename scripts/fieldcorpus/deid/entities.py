@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from fieldcorpus.deid.aliases import TITLES
 from fieldcorpus.deid.identifiers import PatternHit, find_practice_names, find_titled_names
@@ -573,8 +573,10 @@ def _capitalised_words(
     return detections
 
 
+@cache
 def load_ner(model_name: str, models_dir: str | None = None):
-    """Load a spaCy pipeline with only what NER needs (installed, or fetched into models_dir)."""
+    """Load a spaCy pipeline with only what NER needs (installed, or fetched into models_dir);
+    once per process."""
     import spacy
 
     from fieldcorpus.models import spacy_pipeline

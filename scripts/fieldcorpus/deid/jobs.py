@@ -6,16 +6,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fieldcorpus.deid import entities
-from fieldcorpus.deid import ledger as pseudonym_ledger
+from fieldcorpus.deid.detectcache import detect_practice
 from fieldcorpus.deid.leakcheck import check_tree, raise_on_leaks, rows_to_tsv
-from fieldcorpus.deid.ledger import (
-    Ledger,
-    check_detection_index,
-    detection_index,
-    ledger_version,
-    order_key,
-)
+from fieldcorpus.deid.ledger import Ledger, ledger_version, order_key, update_ledger
 from fieldcorpus.deid.pseudonymise import log_to_tsv, pseudonymise_units
 from fieldcorpus.deid.residual import (
     Release,
@@ -34,78 +27,64 @@ from fieldcorpus.files import (
     SHAREABLE_FILE_MODE,
     atomic_write_text,
     read_json,
+    sha256_file,
     write_restricted_json,
     write_shareable_json,
 )
 from fieldcorpus.manifest import load_allow_list, load_register
+from fieldcorpus.provenance.lineage import pipeline_version, write_item_lineage
 from fieldcorpus.units import render_text
 
 log = logging.getLogger("fieldcorpus")
 
 
 def detect_entities(
-    units: str,
+    units: list[str],
+    detections: list[str],
     register: str,
     allow_list: str,
-    output: str,
-    settings: dict,
-    models_dir: str | None = None,
-) -> None:
-    document = read_json(units)
-    sources = settings.get("sources", {})
-    use_ner = sources.get("ner", True)
-    nlp = entities.load_ner(settings["spacy_model"], models_dir) if use_ner else None
-    detections = entities.detect_entities(
-        document["units"],
-        document["item"]["practice"],
-        load_register(register),
-        load_allow_list(allow_list),
-        settings,
-        nlp,
-        document["item"],
-    )
-    item_id = document["item"]["item_id"]
-    write_restricted_json(
-        output,
-        {"item_id": item_id, "order_key": order_key(document["item"]), "detections": detections},
-    )
-    log.info("item %s: %d detections", item_id, len(detections))
-
-
-def index_practice_detections(detections: list[str], output: str) -> None:
-    """One line per detection file of a practice, in ledger order, with its sha256: the file
-    update_ledger depends on instead of every detection file."""
-    atomic_write_text(output, detection_index(detections), RESTRICTED_FILE_MODE)
-    log.info("%d detection files indexed", len(detections))
-
-
-def update_ledger(
-    detection_index: str,
-    detections: list[str],
-    units: list[str],
-    register: str,
     ledger: str,
     state: str,
     review: str,
     review_html: str,
-    review_threshold: float,
+    settings: dict,
+    models_dir: str | None = None,
 ) -> None:
-    documents = check_detection_index(detection_index, detections)
+    """A practice's detections (each item from the detection cache where its key is unchanged),
+    then its ledger: new entities appended in ledger order, the review queue rewritten, and the
+    state file recording the ledger version and the sha256 of each item's detections."""
+    documents = detect_practice(units, detections, register, allow_list, settings, models_dir)
     loaded = sorted(documents, key=lambda d: d["order_key"])
     ordered = [(d["item_id"], d["order_key"], d["detections"]) for d in loaded]
-    updated = pseudonym_ledger.update_ledger(ledger, ordered, load_register(register))
+    updated = update_ledger(ledger, ordered, load_register(register))
     texts = {
-        read_json(path)["item"]["item_id"]: {
-            u["id"]: u.get("text", "") for u in read_json(path)["units"]
-        }
-        for path in units
+        document["item"]["item_id"]: {u["id"]: u.get("text", "") for u in document["units"]}
+        for document in map(read_json, units)
     }
-    rows = review_rows(ordered, updated, texts, review_threshold)
+    rows = review_rows(ordered, updated, texts, float(settings["review_threshold"]))
     atomic_write_text(review, review_to_tsv(rows), RESTRICTED_FILE_MODE)
     atomic_write_text(review_html, render_review_html(rows), RESTRICTED_FILE_MODE)
     version = ledger_version(ledger)
-    write_restricted_json(state, {"ledger": Path(ledger).name, **version})
+    digests = {
+        d["item_id"]: sha256_file(path) for d, path in zip(documents, detections, strict=True)
+    }
+    write_restricted_json(
+        state, {"ledger": Path(ledger).name, **version, "detections": dict(sorted(digests.items()))}
+    )
     log.info("ledger has %d entries; %d to review", version["entries"], len(rows))
+
+
+def checked_detections(detections: str, state: str, item_id: str) -> list[dict]:
+    """An item's detections, failing closed when the file is not the one its practice's ledger
+    was updated from (changed or remade in between)."""
+    recorded = read_json(state).get("detections", {}).get(item_id)
+    if recorded is None or recorded != sha256_file(detections):
+        raise FieldcorpusError(
+            item_id,
+            "the item's detections changed after its practice's ledger was updated",
+            "rerun snakemake (detection and the ledger update run first)",
+        )
+    return read_json(detections)["detections"]
 
 
 def pseudonymise_item(
@@ -119,19 +98,27 @@ def pseudonymise_item(
     gate_hits: str,
     text_settings: dict | None = None,
     made_from_item: list[str] | None = None,
+    ledger_state: str | None = None,
 ) -> None:
-    """`text_settings`: the transcription settings that shape a transcript's .txt (pause marks).
-    The residual-identifier gate runs before anything shareable is written: an item whose
-    pseudonymised text still holds an identifier shape is withheld (no shareable output), and
-    its hits go to the restricted `gate_hits` file, which is kept when the job fails. Shareable
-    files an earlier run made from the item (`made_from_item`) are removed with it: they were
-    made from text that may now be known to hold the identifier."""
+    """`text_settings`: the transcription settings that shape a transcript's text renderings
+    (pause marks). The residual-identifier gate runs before anything
+    shareable is written: an item whose pseudonymised text still holds an identifier shape is
+    withheld (no shareable output), and its hits go to the restricted `gate_hits` file, which
+    is kept when the job fails. Shareable files an earlier run made from the item
+    (`made_from_item`) are removed with it: they were made from text that may now be known to
+    hold the identifier. With `ledger_state`, the detections must be those the practice's
+    ledger was updated from."""
     document = read_json(units)
     item_id = document["item"]["item_id"]
+    found = (
+        checked_detections(detections, ledger_state, item_id)
+        if ledger_state
+        else read_json(detections)["detections"]
+    )
     new_units, log_rows = pseudonymise_units(
         item_id,
         document["units"],
-        read_json(detections)["detections"],
+        found,
         Ledger.read(ledger),
         order_key(document["item"]),
     )
@@ -170,11 +157,19 @@ def leak_check(
     manifest_ids: list[str],
     output: str,
     gate_hits: str,
+    lineage: list[dict] | None = None,
+    lineage_shared: dict | None = None,
 ) -> None:
-    """Two scans of the shareable tree: every ledger and register string (the leak check), and
+    """Every item's lineage records first (`lineage`: pipeline.targets.lineage_targets), so
+    that they are scanned with the rest; then two scans of the shareable tree: every ledger and
+    register string (the leak check), and
     identifier shapes in every shareable text (the residual-identifier gate, which needs no
     ledger: it catches what detection missed in corpora, casebooks, QDA sources and summaries
     too). The gate's findings (file, item, kinds; never the strings) go to `gate_hits`."""
+    pipeline = pipeline_version()
+    for target in lineage or []:
+        write_item_lineage(target, lineage_shared or {}, pipeline)
+    log.info("lineage of %d items written", len(lineage or []))
     by_practice = {Path(p).name.split(".")[0]: Ledger.read(p) for p in ledgers}
     rows = check_tree(shareable_dir, by_practice, load_register(register), set(manifest_ids))
     raise_on_leaks(rows)

@@ -6,10 +6,7 @@ means the same entity after wave 8. Updates happen under a file lock and are wri
 
 from __future__ import annotations
 
-import csv
 import fcntl
-import hashlib
-import json
 import re
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -19,7 +16,6 @@ from fieldcorpus.deid.aliases import TITLES, candidates, name_tokens
 from fieldcorpus.deid.entities import register_canonical
 from fieldcorpus.deid.textmatch import compile_alternation, is_numeric_identifier, normalise
 from fieldcorpus.deid.truecase import is_ordinary_word, stop_words
-from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import (
     RESTRICTED_FILE_MODE,
     atomic_write_text,
@@ -369,35 +365,3 @@ def link_first_names(ledger: Ledger) -> None:
             row["first"], row["canonical"], "person", row["pseudonym"], FIRST_NAME_SOURCE,
             row["first_item"], row["since"],
         )  # fmt: skip
-
-
-def _read_detections(path: str) -> tuple[dict, str]:
-    """A detection file's document and the sha256 of its bytes, from one read."""
-    data = Path(path).read_bytes()
-    return json.loads(data), hashlib.sha256(data).hexdigest()
-
-
-def detection_index(detections: list[str]) -> str:
-    """TSV of a practice's detection files in ledger order: item id, order key, sha256."""
-    rows = []
-    for path in detections:
-        document, digest = _read_detections(path)
-        rows.append((document["order_key"], document["item_id"], digest))
-    lines = ["item_id\torder_key\tsha256"]
-    lines += [f"{item_id}\t{key}\t{digest}" for key, item_id, digest in sorted(rows)]
-    return "\n".join(lines) + "\n"
-
-
-def check_detection_index(index: str, detections: list[str]) -> list[dict]:
-    """The detection documents, read once; fails closed when the files differ from the index
-    the ledger update was scheduled on (a file changed or vanished in between)."""
-    with open(index, encoding="utf-8", newline="") as handle:
-        indexed = {row["sha256"] for row in csv.DictReader(handle, delimiter="\t")}
-    read = [_read_detections(path) for path in detections]
-    if indexed != {digest for _, digest in read}:
-        raise FieldcorpusError(
-            None,
-            "the practice's detection files changed after they were indexed",
-            "rerun snakemake (the index is rebuilt first)",
-        )
-    return [document for document, _ in read]

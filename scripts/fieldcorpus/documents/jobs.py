@@ -6,10 +6,8 @@ from __future__ import annotations
 import logging
 
 from fieldcorpus.documents import extract
-from fieldcorpus.files import (
-    read_json,
-    write_restricted_json,
-)
+from fieldcorpus.files import write_restricted_json
+from fieldcorpus.intake.jobs import write_inventory
 from fieldcorpus.manifest import Item
 from fieldcorpus.units import unit_document
 
@@ -19,7 +17,9 @@ log = logging.getLogger("fieldcorpus")
 def extract_document(
     raw: str, inventory: str, output: str, item: dict, settings: dict, threads: int = 1
 ) -> None:
+    """Inventory the raw document, then read it into text units."""
     record = Item(**item)
+    facts = write_inventory(raw, inventory, item)
     extracted = extract.extract_document(raw, record.item_id, {**settings, "threads": threads})
-    write_restricted_json(output, unit_document(record, read_json(inventory), extracted))
+    write_restricted_json(output, unit_document(record, facts, extracted))
     log.info("item %s: %d text units", record.item_id, len(extracted["units"]))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fieldcorpus.config import load_config
+from fieldcorpus.pipeline.layout import Layout
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class Workspace:
     @property
     def shareable(self) -> Path:
         return self.path("shareable_dir")
+
+    @property
+    def layout(self) -> Layout:
+        """The workspace's output paths (pipeline.layout), with its zones resolved."""
+        return Layout(str(self.restricted), str(self.shareable))
 
     @property
     def logs(self) -> Path:

@@ -15,50 +15,14 @@ from fieldcorpus.files import (
     atomic_write_text,
     dump_json,
     sha256_file,
-    write_restricted_json,
-    write_shareable_json,
 )
 from fieldcorpus.manifest import load_register
 from fieldcorpus.provenance.audit import audit_config, summary
 from fieldcorpus.provenance.crate import build_crate
-from fieldcorpus.provenance.lineage import build_lineage, pipeline_version, public_value
+from fieldcorpus.provenance.lineage import pipeline_version, public_value
 from fieldcorpus.provenance.runrecord import latest_run, utc_now
 
 log = logging.getLogger("fieldcorpus")
-
-
-def item_lineage(
-    item: dict,
-    inputs: dict,
-    settings: dict,
-    snakemake_version: str,
-    restricted_dir: str,
-    shareable_dir: str,
-    output_shareable: str,
-    output_restricted: str,
-) -> None:
-    shareable, restricted = build_lineage(
-        item=item,
-        inventory=inputs["inventory"],
-        units=inputs["units"],
-        detections=inputs["detections"],
-        ledger_state=inputs["ledger_state"],
-        anonymisation_log=inputs["anonymisation_log"],
-        shareable_files=list(inputs["shareable"]),
-        register=inputs["register"],
-        allow_list=inputs["allow_list"],
-        settings=settings,
-        snakemake_version=snakemake_version,
-        restricted_dir=restricted_dir,
-        shareable_dir=shareable_dir,
-    )
-    write_restricted_json(output_restricted, restricted)
-    write_shareable_json(output_shareable, shareable)
-    log.info(
-        "item %s: lineage of %d shareable files",
-        item["item_id"],
-        len(shareable["shareable_outputs"]),
-    )
 
 
 def ro_crate(

@@ -15,7 +15,12 @@ from functools import cache
 from pathlib import Path
 
 from fieldcorpus import __version__
-from fieldcorpus.files import read_json, sha256_file
+from fieldcorpus.files import (
+    read_json,
+    sha256_file,
+    write_restricted_json,
+    write_shareable_json,
+)
 from fieldcorpus.paths import PROJECT_ROOT
 
 LINEAGE_FORMAT = "fieldcorpus-lineage/1"
@@ -300,3 +305,27 @@ def effective_version(record: dict) -> str:
     """What 'pipeline version' means when comparing outputs: the code digest (commit for show)."""
     pipeline = record.get("pipeline", {})
     return str(pipeline.get("code_sha256"))
+
+
+def write_item_lineage(target: dict, shared: dict, pipeline: dict) -> None:
+    """Both lineage records of one item. `target`: the item's record and stage files and where
+    its records go (pipeline.targets.lineage_targets); `shared`: register, allow-list, Snakemake
+    version and zone roots; `pipeline`: pipeline_version(), computed once per job."""
+    shareable, restricted = build_lineage(
+        item=target["item"],
+        inventory=target["inventory"],
+        units=target["units"],
+        detections=target["detections"],
+        ledger_state=target["ledger_state"],
+        anonymisation_log=target["anonymisation_log"],
+        shareable_files=list(target["shareable_files"]),
+        register=shared["register"],
+        allow_list=shared["allow_list"],
+        settings=target["settings"],
+        snakemake_version=shared["snakemake_version"],
+        restricted_dir=shared["restricted_dir"],
+        shareable_dir=shared["shareable_dir"],
+        pipeline=pipeline,
+    )
+    write_restricted_json(target["restricted"], restricted)
+    write_shareable_json(target["shareable"], shareable)

@@ -8,11 +8,11 @@ import logging
 from fieldcorpus.files import (
     RESTRICTED_FILE_MODE,
     SHAREABLE_FILE_MODE,
-    atomic_write_bytes,
     read_json,
     write_restricted_json,
 )
-from fieldcorpus.formats import PauseMarks, format_of, render
+from fieldcorpus.formats import write_formats
+from fieldcorpus.intake.jobs import write_inventory
 from fieldcorpus.manifest import Item
 from fieldcorpus.transcribe import transcription
 from fieldcorpus.units import unit_document
@@ -24,14 +24,17 @@ def transcribe_recording(
     raw: str,
     inventory: str,
     output: str,
+    formats: dict[str, str],
     item: dict,
     settings: dict,
     threads: int,
     models_dir: str | None = None,
 ) -> None:
+    """Inventory the raw recording, transcribe it, and render the restricted analysis copies
+    (`formats`: output key -> path) for checking the transcript against the audio."""
     record = Item(**item)
+    facts = write_inventory(raw, inventory, item)
     item_settings = {**settings, "language": settings.get("language") or record.language}
-    facts = read_json(inventory)
     transcript = transcription.transcribe_recording(
         raw,
         record.item_id,
@@ -42,21 +45,24 @@ def transcribe_recording(
         duration_hint=facts.get("duration_s"),
         roles=transcription.speaker_roles(settings, record.kind),
     )
-    write_restricted_json(output, unit_document(record, facts, transcript))
-    log.info("item %s: %d speech units", record.item_id, len(transcript["units"]))
+    document = unit_document(record, facts, transcript)
+    write_restricted_json(output, document)
+    write_formats(document, formats, settings, RESTRICTED_FILE_MODE)
+    log.info(
+        "item %s: %d speech units, %d formats",
+        record.item_id,
+        len(transcript["units"]),
+        len(formats),
+    )
 
 
-def render_restricted_transcript(
-    units: str, outputs: dict[str, str], settings: dict, shareable: bool
+def render_shareable_transcript(
+    units: str,
+    outputs: dict[str, str],
+    settings: dict,
 ) -> None:
-    """Render a transcript (restricted, or pseudonymised shareable) into analysis formats;
-    `outputs` maps Snakemake output names (formats.output_key) to paths."""
+    """Render the pseudonymised transcript (never the restricted one) into analysis formats
+    (`outputs`: output key -> path)."""
     document = read_json(units)
-    mode = SHAREABLE_FILE_MODE if shareable else RESTRICTED_FILE_MODE
-    pauses = PauseMarks.from_settings(settings)
-    for key, path in outputs.items():
-        atomic_write_bytes(path, render(document, format_of(key), pauses), mode)
+    write_formats(document, outputs, settings, SHAREABLE_FILE_MODE)
     log.info("item %s: %d formats", document["item"]["item_id"], len(outputs))
-
-
-render_shareable_transcript = render_restricted_transcript

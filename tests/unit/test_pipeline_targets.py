@@ -1,0 +1,79 @@
+"""pipeline.layout spells every output path DESIGN.md names; pipeline.targets lists what the
+workflow makes for the demo manifest; pipeline.startup tells a run from a dry run, a lint and a
+job's re-read."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from fieldcorpus.config import load_config
+from fieldcorpus.manifest import load_manifest
+from fieldcorpus.pipeline.layout import Layout
+from fieldcorpus.pipeline.startup import run_mode
+from fieldcorpus.pipeline.targets import Targets
+
+from tests.conftest import REPO
+
+ZONES = {"restricted_dir": "results/restricted", "shareable_dir": "results/shareable"}
+CONFIG = {**load_config(REPO, "config/config.yaml", []), **ZONES}
+MANIFEST = load_manifest(REPO / CONFIG["manifest"], REPO / CONFIG["fieldwork_dir"])
+
+
+def test_the_layout_spells_the_paths_design_md_names():
+    layout = Layout("R", "S")
+    assert layout.transcript("P01", "I") == "R/transcripts/P01/I.json"
+    assert layout.document_text("P01", "I") == "R/text/P01/I.json"
+    assert layout.ledger("P01") == "R/ledger/P01.tsv"
+    assert layout.anonymisation_log("P01", "I") == "R/anonymisation-log/P01/I.tsv"
+    assert layout.review("P01") == "R/review/P01.tsv"
+    assert layout.restricted_audio("P01", "I") == "R/audio/P01/I.flac"
+    assert layout.redaction_log("P01", "I") == "R/redaction-log/P01/I.tsv"
+    assert layout.shareable_audio("P01", "I") == "S/audio/P01/I.flac"
+    assert layout.shareable_item("P01", "I", "vtt") == "S/items/P01/I.vtt"
+    assert layout.corpus("all", "corpus.csv") == "S/corpus/all/corpus.csv"
+    assert layout.qdpx("P01") == "S/qda/P01.qdpx"
+    assert layout.lineage("I") == "S/provenance/I.json"
+    assert layout.leak_check == "S/leak-check.tsv"
+    # Without arguments, a method gives the rule's wildcard template.
+    assert layout.shareable_item() == "S/items/{practice}/{item_id}.json"
+    assert Layout.from_config(CONFIG, "/w").restricted == "/w/results/restricted"
+
+
+def test_the_targets_of_the_demo():
+    targets = Targets(MANIFEST, Layout.from_config(CONFIG), CONFIG)
+    items = list(MANIFEST.items.values())
+    recordings = [item for item in items if item.is_recording]
+    outputs = targets.final_outputs()
+    assert len(outputs) == len(set(outputs))
+    assert len(targets.all_shareable_items()) == 6 * len(recordings) + 2 * (
+        len(items) - len(recordings)
+    )
+    assert len(targets.all_lineage()) == len(items)
+    assert targets.all_shareable_audio() == []  # audio stays restricted unless opted in
+    shareable = [p for p in outputs if p.startswith("results/shareable/")]
+    assert targets.crate_files() == [p for p in shareable if p != targets.layout.crate]
+    assert all(p.startswith("results/restricted/transcripts/") for p in outputs
+               if not p.startswith("results/shareable/"))  # fmt: skip
+    item = recordings[0]
+    made = targets.files_made_from_item(item)
+    assert targets.layout.leak_check in made
+    assert targets.layout.qdpx(item.practice) in made and targets.layout.qdpx("all") in made
+    other = next(p for p in targets.by_practice if p != item.practice)
+    assert not [path for path in made if f"/{other}" in path]
+    # Per practice, detections follow the units in ledger order.
+    units = targets.practice_units(item.practice)
+    detections = targets.practice_detections(item.practice)
+    assert [u.rsplit("/", 1)[1] for u in units] == [d.rsplit("/", 1)[1] for d in detections]
+
+
+def workflow(main=True, lint=False, dryrun=False):
+    return SimpleNamespace(
+        is_main_process=main, check_envvars=not lint, output_settings=SimpleNamespace(dryrun=dryrun)
+    )
+
+
+def test_the_run_mode():
+    assert run_mode(workflow()) == "run"
+    assert run_mode(workflow(dryrun=True)) == "dry-run"
+    assert run_mode(workflow(lint=True)) == "lint"
+    assert run_mode(workflow(main=False, dryrun=True)) == "job"
