@@ -79,6 +79,61 @@ def test_pdf_words_placed_without_spaces_come_out_word_for_word(tmp_path):
     assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
 
 
+def pdfium_text(path) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+
+
+def test_pdf_letters_set_one_by_one_stay_words_though_pdfium_splits_them(tmp_path):
+    """A code listing whose letters are placed one at a time, 1.5 pt apart with 6 pt between
+    words, reads as words (as on the page); PDFium reads it letter by letter, and the
+    dictionary sides with the words."""
+    sentence = "// both occupy the least significant bits of the product."
+    path = make.letter_spaced_pdf(tmp_path / "listing.pdf", sentence, 1.5, 6.0)
+    assert "l e a s t s i g n i f i c a n t" in pdfium_text(path)
+    assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
+
+
+def test_pdf_space_characters_between_touching_words_are_kept_on_dictionary_evidence(tmp_path):
+    """Words that touch on the page, separated only by space characters: the geometry alone
+    glues them; PDFium keeps the spaces, and its reading has fewer unknown words, so it wins."""
+    import pdfplumber
+    from fieldcorpus.documents_pdf import read_page
+
+    sentence = "Bring your inhaler, for example, to every asthma review."
+    path = make.touching_words_pdf(tmp_path / "squeezed.pdf", sentence)
+    with pdfplumber.open(path) as pdf:
+        alone = [line.text for line in read_page(pdf.pages[0], SETTINGS).items]
+    assert alone != [sentence]
+    assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
+
+
+@pytest.mark.parametrize(
+    ("word", "ours", "theirs", "settled"),
+    [
+        ("forexample", [0], [3], [3]),  # PDFium's "for example": two known words
+        ("least", [0], [1, 2, 3, 4], [0]),  # PDFium's "l e a s t": four unknown letters
+        ("Hargreaves", [0], [3], [0]),  # "Har greaves" has as many unknown runs as the whole
+        ("together", [0], [2, 5], [0]),  # "to get her": known either way, the geometry stays
+    ],
+)
+def test_word_boundaries_settled_per_stretch_by_unknown_words(word, ours, theirs, settled):
+    from fieldcorpus.documents_pdf import Box, settle_boundaries
+
+    letters = [Box(char, n, n + 1, 0, 1, 10) for n, char in enumerate(word)]
+    starts = settle_boundaries(
+        letters,
+        [n == 0 or n in ours for n in range(len(word))],
+        [None] + [n in theirs for n in range(1, len(word))],
+    )
+    assert [n for n, start in enumerate(starts) if start] == sorted({0, *settled})
+
+
 CLOSING = (
     "Ask at reception for this leaflet in large print or in another language, free of charge; "
     "the practice team can also read it through with you at your next appointment."
