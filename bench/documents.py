@@ -121,7 +121,7 @@ def dictionary() -> set[str] | None:
 
 def word_agreement(paths: list[Path]) -> None:
     """Per file, our units' words against the words pypdfium2 and pdftotext both find."""
-    from fieldcorpus.documents_pdf import extract_pdf
+    from fieldcorpus.documents.pdf import extract_pdf
 
     if shutil.which("pdftotext") is None:
         print("pdftotext (poppler-utils) is MISSING: word agreement skipped")
@@ -187,7 +187,7 @@ def pdfium_pages(path: Path) -> list[str]:
 
 
 def plumber_path(path: Path) -> dict:
-    from fieldcorpus.documents_pdf import extract_pdf
+    from fieldcorpus.documents.pdf import extract_pdf
 
     return extract_pdf(path, "bench", SETTINGS)
 
@@ -202,7 +202,7 @@ def best_of(function, argument, repeats: int) -> float:
 
 
 def generated_pdfs(folder: Path) -> tuple[Path, Path]:
-    from tests.unit import document_makers as make
+    from tests.support import document_makers as make
 
     topics = ["recall", "inhaler technique", "peak flow", "action plans", "spacers", "reviews"]
     pages = [
@@ -231,7 +231,7 @@ def child(variant: str, paths: list[str]) -> None:
     """Run one variant over the files in this fresh process; print its peak RSS growth."""
     import pdfplumber  # noqa: F401  (imports count toward the baseline, not the variant)
     import pypdfium2  # noqa: F401
-    from fieldcorpus import documents_pdf  # noqa: F401
+    from fieldcorpus.documents import pdf  # noqa: F401
 
     baseline = peak_mib()
     function = {"anchor": pdfium_pages, "plumber": plumber_path}[variant]
@@ -286,8 +286,8 @@ def main() -> None:
             f"{total['plumber'] / total['anchor']:6.1f}x"
         )
 
-        from fieldcorpus.documents_pdf import extract_pdf
-        from fieldcorpus.ocr import ocr_engine
+        from fieldcorpus.documents.ocr import ocr_engine
+        from fieldcorpus.documents.pdf import extract_pdf
 
         ocr_engine(1)  # model loading is paid once per job, not per page
         ocr_settings = {"ocr": True, "ocr_scale": 2.0, "threads": 1}

@@ -12,13 +12,13 @@ import zipfile
 
 import jiwer
 import pytest
-from fieldcorpus.documents import extract_document
+from fieldcorpus.documents.extract import extract_document
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.units import markdown_table, render_text, table_cells
 from fpdf import FPDF
 
 from tests.conftest import REPO, shared_path
-from tests.unit import document_makers as make
+from tests.support import document_makers as make
 
 SETTINGS = {
     "ocr": True,
@@ -103,7 +103,7 @@ def test_pdf_space_characters_between_touching_words_are_kept_on_dictionary_evid
     """Words that touch on the page, separated only by space characters: the geometry alone
     glues them; PDFium keeps the spaces, and its reading has fewer unknown words, so it wins."""
     import pdfplumber
-    from fieldcorpus.documents_pdf import read_page
+    from fieldcorpus.documents.pdf import read_page
 
     sentence = "Bring your inhaler, for example, to every asthma review."
     path = make.touching_words_pdf(tmp_path / "squeezed.pdf", sentence)
@@ -123,7 +123,7 @@ def test_pdf_space_characters_between_touching_words_are_kept_on_dictionary_evid
     ],
 )
 def test_word_boundaries_settled_per_stretch_by_unknown_words(word, ours, theirs, settled):
-    from fieldcorpus.documents_pdf import Box, settle_boundaries
+    from fieldcorpus.documents.pdf import Box, settle_boundaries
 
     letters = [Box(char, n, n + 1, 0, 1, 10) for n, char in enumerate(word)]
     starts = settle_boundaries(
@@ -581,7 +581,7 @@ def test_raw_files_are_left_untouched(tmp_path):
 _MEASURE = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from fieldcorpus.documents import extract_document
+from fieldcorpus.documents.extract import extract_document
 
 
 def peak_mib():  # VmHWM starts afresh at exec (ru_maxrss would carry pytest's own peak over)
