@@ -57,10 +57,15 @@ MIN_COLUMN_WORDS = 3
 # Our characters are matched to PDFium's in content-stream order; after a mismatch (a glyph one
 # side maps differently, a duplicate the other drops) the two are realigned on the nearest
 # RESYNC_MATCH characters that agree, looking at most RESYNC_WINDOW characters ahead on each side,
-# and a page whose texts cannot be realigned that often is settled by geometry alone.
+# else on the next ANCHOR_MATCH characters of one side found anywhere further on in the other (a
+# text block only one of them reads). A page needing more than one realignment per
+# RESYNCS_PER_CHARS characters (at least MIN_RESYNCS) is left to geometry from there on, so that
+# two unrelated texts cost linear time.
 RESYNC_MATCH = 4
 RESYNC_WINDOW = 40
-MAX_RESYNC_FAILURES = 50
+ANCHOR_MATCH = 8
+RESYNCS_PER_CHARS = 10
+MIN_RESYNCS = 50
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
 # The largest page PDF allows (200 inches), in points.
 MAX_PAGE_WIDTH = 14400
@@ -332,30 +337,46 @@ def follow_reference(texts: list[str], reference: str) -> list[tuple[int, int, b
 
 def _align(ours: str, theirs: str) -> list[int]:
     """Each of our characters' position in `theirs`, or -1."""
+    places: dict[str, list[int]] = {}
+    for position in range(len(theirs) - RESYNC_MATCH + 1):
+        places.setdefault(theirs[position : position + RESYNC_MATCH], []).append(position)
     matched = [-1] * len(ours)
-    i = j = failures = 0
-    while i < len(ours) and j < len(theirs) and failures <= MAX_RESYNC_FAILURES:
+    i = j = 0
+    resyncs = max(MIN_RESYNCS, len(ours) // RESYNCS_PER_CHARS)
+    while i < len(ours) and j < len(theirs) and resyncs > 0:
         if ours[i] == theirs[j]:
             matched[i] = j
             i, j = i + 1, j + 1
             continue
-        step = _resync(ours, theirs, i, j)
-        if step is None:
-            failures += 1
-            i += 1
-        else:
+        resyncs -= 1
+        step = _resync(ours, places, i, j)
+        if step is not None:
             i, j = i + step[0], j + step[1]
+            continue
+        anchor = ours[i : i + ANCHOR_MATCH]
+        found = theirs.find(anchor, j) if len(anchor) == ANCHOR_MATCH else -1
+        if found >= 0:
+            j = found
+            continue
+        anchor = theirs[j : j + ANCHOR_MATCH]
+        found = ours.find(anchor, i) if len(anchor) == ANCHOR_MATCH else -1
+        i = found if found >= 0 else i + 1
     return matched
 
 
-def _resync(ours: str, theirs: str, i: int, j: int) -> tuple[int, int] | None:
-    """The smallest skips on each side after which RESYNC_MATCH characters agree."""
-    for distance in range(1, 2 * RESYNC_WINDOW):
-        for skip in range(max(0, distance - RESYNC_WINDOW), min(distance, RESYNC_WINDOW) + 1):
-            piece = ours[i + skip : i + skip + RESYNC_MATCH]
-            if len(piece) == RESYNC_MATCH and theirs.startswith(piece, j + distance - skip):
-                return skip, distance - skip
-    return None
+def _resync(ours: str, places: dict[str, list[int]], i: int, j: int) -> tuple[int, int] | None:
+    """The smallest skips (ours, theirs), together at most RESYNC_WINDOW on each side, after
+    which RESYNC_MATCH characters agree; `places` are where each run of that many characters
+    starts in their text."""
+    best = None
+    for skip in range(RESYNC_WINDOW + 1):
+        starts = places.get(ours[i + skip : i + skip + RESYNC_MATCH], [])
+        found = bisect.bisect_left(starts, j)
+        if found < len(starts) and starts[found] - j <= RESYNC_WINDOW:
+            step = (skip, starts[found] - j)
+            if best is None or sum(step) < sum(best):
+                best = step
+    return best
 
 
 def _spans(row: list[Box], width: float) -> list[tuple[float, float]]:
