@@ -29,6 +29,7 @@ then OCR pages per second on image-only pages, and each variant's peak memory in
 from __future__ import annotations
 
 import argparse
+import difflib
 import gzip
 import re
 import shutil
@@ -170,6 +171,62 @@ def word_agreement(paths: list[Path]) -> None:
         print(f"joined in {name} (* no dictionary word): {shown}")
 
 
+SENTENCE = (
+    "Please bring your inhaler and spacer to the asthma review, and tell the nurse if you have "
+    "used your reliever more than three times a week."
+)
+LISTING = "// both occupy the least significant bits of the product; return sizeof(buffer);"
+
+
+def spacing_pdfs(folder: Path) -> list[tuple[str, Path, str]]:
+    """Made PDFs whose text is known, each hard for word boundaries or reading order in its own
+    way: (name, file, the text a reader sees)."""
+    from tests.support import document_makers as make
+
+    columns = [
+        ["The asthma clinic runs every Tuesday morning in the treatment room with the nurse."],
+        ["Repeat prescriptions can be ordered through the practice website or the NHS App."],
+    ]
+    made = [
+        ("tight 1.6-2.9 pt", make.tight_spacing_pdf, SENTENCE, [1.6, 2.9, 2.2, 1.8]),
+        ("tight 0.9-1.3 pt", make.tight_spacing_pdf, SENTENCE, [0.9, 1.3, 1.1]),
+        ("listing 1.5/6 pt", make.letter_spaced_pdf, LISTING, 1.5, 6.0),
+        ("listing 0.6/3 pt", make.letter_spaced_pdf, LISTING, 0.6, 3.0),
+        ("listing 2.2/7 pt", make.letter_spaced_pdf, LISTING, 2.2, 7.0),
+        ("touching words", make.touching_words_pdf, SENTENCE),
+    ]
+    found = []
+    for number, (name, maker, text, *gaps) in enumerate(made):
+        found.append((name, maker(folder / f"spacing-{number}.pdf", text, *gaps), text))
+    leaflet = make.two_column_pdf(folder / "columns.pdf", "Asthma care", columns, SENTENCE)
+    found.append(("two columns", leaflet, " ".join(["Asthma care", *sum(columns, []), SENTENCE])))
+    return found
+
+
+def in_order(expected: str, found: str) -> float:
+    """Share of the expected words found in the same order."""
+    wanted, got = reference_tokens(expected), reference_tokens(found)
+    matcher = difflib.SequenceMatcher(None, wanted, got, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / max(1, len(wanted))
+
+
+def reference_tokens(text: str) -> list[str]:
+    return [word.lower() for word in _LETTERS.findall(dehyphenated(text))]
+
+
+def spacing_agreement(made: list[tuple[str, Path, str]]) -> None:
+    """Per made PDF, the share of its words each extractor gets, in order."""
+    from fieldcorpus.documents.pdf import extract_pdf
+
+    poppler = shutil.which("pdftotext") is not None
+    print(f"{'made pdf (words in order)':44} {'ours':>7} {'pdfium':>7} {'poppler':>8}")
+    for name, path, text in made:
+        ours = "\n".join(u["text"] for u in extract_pdf(path, "bench", SETTINGS)["units"])
+        pdfium = in_order(text, "\n".join(pdfium_pages(path)))
+        other = f"{in_order(text, poppler_text(path)):8.1%}" if poppler else f"{'':8}"
+        print(f"{name:44} {in_order(text, ours):7.1%} {pdfium:7.1%} {other}")
+
+
 def pdfium_pages(path: Path) -> list[str]:
     import pypdfium2
 
@@ -261,6 +318,8 @@ def main() -> None:
         fixtures = sorted((REPO.parent / "shared" / "fixtures" / "pdfs").glob("*.pdf"))
         real = [p for p in [*fixtures, *debian_docs(Path(folder))] if "password" not in p.name]
         word_agreement(real)
+        print()
+        spacing_agreement(spacing_pdfs(Path(folder)))
         print()
         demo = sorted((REPO / "demo" / "fieldwork").rglob("*.pdf"))
         candidates = [*real, *demo, text_pdf]

@@ -120,6 +120,8 @@ def test_pdf_space_characters_between_touching_words_are_kept_on_dictionary_evid
         ("least", [0], [1, 2, 3, 4], [0]),  # PDFium's "l e a s t": four unknown letters
         ("Hargreaves", [0], [3], [0]),  # "Har greaves" has as many unknown runs as the whole
         ("together", [0], [2, 5], [0]),  # "to get her": known either way, the geometry stays
+        # PDFium glues "bringyour": one unknown run instead of two, but more unknown letters
+        ("bringyourinhaler", [5, 9], [], [5, 9]),
     ],
 )
 def test_word_boundaries_settled_per_stretch_by_unknown_words(word, ours, theirs, settled):

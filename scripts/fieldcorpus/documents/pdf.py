@@ -235,15 +235,16 @@ def split_words(row: list[Box]) -> list[Box]:
     ]
 
 
-def unknown_words(texts: list[str]) -> int:
+def unknown_words(texts: list[str]) -> tuple[int, int]:
     """How many runs of letters in `texts` are no English word ("a" and "I" are; other single
-    letters are not)."""
-    return sum(
-        1
+    letters are not), and how many letters they hold."""
+    unknown = [
+        run
         for text in texts
         for run in _LETTER_RUN.findall(text)
         if not (run.lower() in ("a", "i") or (len(run) > 1 and is_ordinary_word(run)))
-    )
+    ]
+    return len(unknown), sum(map(len, unknown))
 
 
 def settle_boundaries(
@@ -252,9 +253,10 @@ def settle_boundaries(
     """Where a word starts, for each of a line's characters: ours (from the geometry), except
     where PDFium's boundaries (`theirs`, None where it has no say) differ. There the stretch
     between two boundaries both set is read both ways, and PDFium's reading wins only if it
-    leaves fewer letter runs that are no English word: "forexample" becomes "for example",
-    while a listing set one letter at a time stays "least", not "l e a s t", and a surname
-    PDFium splits into a word and a remainder stays whole."""
+    leaves fewer letter runs that are no English word, holding no more letters: "forexample"
+    becomes "for example", while a listing set one letter at a time stays "least", not
+    "l e a s t", a surname PDFium splits into a word and a remainder stays whole, and a line
+    PDFium glues whole does not win by being one unknown word instead of several."""
     settled = list(ours)
     count = len(letters)
 
@@ -274,9 +276,9 @@ def settle_boundaries(
             end += 1
         other = [ours[n] if theirs[n] is None else theirs[n] for n in range(start, end)]
         other[0] = True
-        if unknown_words(_cut(letters[start:end], other)) < unknown_words(
-            _cut(letters[start:end], ours[start:end])
-        ):
+        their_runs, their_letters = unknown_words(_cut(letters[start:end], other))
+        our_runs, our_letters = unknown_words(_cut(letters[start:end], ours[start:end]))
+        if their_runs < our_runs and their_letters <= our_letters:
             settled[start:end] = other
         index = end
     return settled
