@@ -118,10 +118,11 @@ def test_pdf_space_characters_between_touching_words_are_kept_on_dictionary_evid
     [
         ("forexample", [0], [3], [3]),  # PDFium's "for example": two known words
         ("least", [0], [1, 2, 3, 4], [0]),  # PDFium's "l e a s t": four unknown letters
-        ("Hargreaves", [0], [3], [0]),  # "Har greaves" has as many unknown runs as the whole
+        ("attheBrookfield", [0], [2, 5], [2, 5]),  # one unknown run either way, but shorter
+        ("Hargreaves", [0], list(range(1, 10)), [0]),  # cut into letters: more unknown runs
         ("together", [0], [2, 5], [0]),  # "to get her": known either way, the geometry stays
-        # PDFium glues "bringyour": one unknown run instead of two, but more unknown letters
-        ("bringyourinhaler", [5, 9], [], [5, 9]),
+        # PDFium glues the line whole: one unknown run instead of two, but no fewer letters
+        ("pleasebringyourinhaler", [11], [], [11]),
     ],
 )
 def test_word_boundaries_settled_per_stretch_by_unknown_words(word, ours, theirs, settled):
@@ -134,6 +135,20 @@ def test_word_boundaries_settled_per_stretch_by_unknown_words(word, ours, theirs
         [None] + [n in theirs for n in range(1, len(word))],
     )
     assert [n for n, start in enumerate(starts) if start] == sorted({0, *settled})
+
+
+def test_pdf_words_a_hair_apart_come_apart_where_the_dictionary_agrees(tmp_path):
+    """Gaps of 0.9-1.3 pt at 11 pt (narrower than any typesetter's word space, PDFium glues
+    them all): a gap under WORD_GAP_EM is cut only where that turns unknown words into English
+    words."""
+    sentence = (
+        "Please bring your inhaler and spacer to the clinic so that the nurse can check how "
+        "you use them."
+    )
+    path = make.tight_spacing_pdf(tmp_path / "tighter.pdf", sentence, [0.9, 1.3, 1.1])
+    assert sentence.replace(" ", "") in pdfium_text(path).replace(" ", "")
+    assert " " not in pdfium_text(path).strip()
+    assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
 
 
 CLOSING = (

@@ -39,6 +39,9 @@ _SPACE_RUN = re.compile(r"\s+")
 # Word boundaries: a gap wider than the line's own letter spacing by WORD_GAP_EM of the font
 # size (TeX and many typesetters write no space characters at all), or a space character in a gap.
 WORD_GAP_EM = 0.1
+# A narrower gap, but wider than the letter spacing by DOUBTFUL_GAP_EM, is a word space only if
+# cutting there turns an unknown word into dictionary words (kerning inside a word is narrower).
+DOUBTFUL_GAP_EM = 0.05
 # A line's letter spacing is its median gap between characters, capped so that a short line of
 # widely spaced words cannot pass its word spaces off as letter spacing.
 MAX_TRACKING_EM = 0.3
@@ -181,7 +184,8 @@ def split_words(row: list[Box]) -> list[Box]:
     letter spacing plus WORD_GAP_EM of the font size, at space characters that stand in a gap
     (a space laid over touching glyphs, as padded form fields have, separates nothing) and at
     glyphs that map to no character (a large bracket, a symbol); then, where PDFium cuts the
-    line differently, settled by dictionary evidence (settle_boundaries)."""
+    line differently, and at doubtful gaps (wider than the letter spacing by DOUBTFUL_GAP_EM),
+    settled by dictionary evidence (settle_boundaries)."""
     gaps = [  # between letters and digits only: dot leaders and spaced dashes set no spacing
         following.x0 - previous.x1
         for previous, following in zip(row, row[1:], strict=False)
@@ -193,6 +197,7 @@ def split_words(row: list[Box]) -> list[Box]:
     tracking = min(max(tracking, 0.0), MAX_TRACKING_EM * body)
     letters: list[Box] = []
     ours: list[bool] = []
+    doubtful: list[bool | None] = []
     previous, spaced, marked = None, False, False
     for char in row:
         if char.text.isspace() or UNMAPPED_GLYPH.fullmatch(char.text):
@@ -200,12 +205,14 @@ def split_words(row: list[Box]) -> list[Box]:
             marked = marked or not char.text.isspace()
             continue
         gap = char.x0 - previous.x1 if previous is not None else 0.0
+        size = max(char.size, previous.size) if previous is not None else char.size
         ours.append(
             previous is None
             or marked
-            or gap > tracking + WORD_GAP_EM * max(char.size, previous.size)
+            or gap > tracking + WORD_GAP_EM * size
             or (spaced and gap > tracking)
         )
+        doubtful.append(True if not ours[-1] and gap > tracking + DOUBTFUL_GAP_EM * size else None)
         letters.append(char)
         previous, spaced, marked = char, False, False
     theirs = [None] + [
@@ -216,8 +223,9 @@ def split_words(row: list[Box]) -> list[Box]:
         else None
         for previous, following in zip(letters, letters[1:], strict=False)
     ]
+    settled = settle_boundaries(letters, settle_boundaries(letters, ours, theirs), doubtful)
     words: list[list[Box]] = []
-    for char, starts in zip(letters, settle_boundaries(letters, ours, theirs), strict=True):
+    for char, starts in zip(letters, settled, strict=True):
         if starts:
             words.append([])
         words[-1].append(char)
@@ -252,11 +260,11 @@ def settle_boundaries(
 ) -> list[bool]:
     """Where a word starts, for each of a line's characters: ours (from the geometry), except
     where PDFium's boundaries (`theirs`, None where it has no say) differ. There the stretch
-    between two boundaries both set is read both ways, and PDFium's reading wins only if it
-    leaves fewer letter runs that are no English word, holding no more letters: "forexample"
-    becomes "for example", while a listing set one letter at a time stays "least", not
-    "l e a s t", a surname PDFium splits into a word and a remainder stays whole, and a line
-    PDFium glues whole does not win by being one unknown word instead of several."""
+    between two boundaries both set is read both ways, and PDFium's reading wins only if its
+    letter runs that are no English word hold fewer letters and are no more: "forexample"
+    becomes "for example" and "attheBrookfield" "at the Brookfield", while a listing set one
+    letter at a time stays "least", not "l e a s t", and a line PDFium glues whole stays cut
+    where the geometry cut it. With no dictionary word on either side the geometry stands."""
     settled = list(ours)
     count = len(letters)
 
@@ -278,7 +286,7 @@ def settle_boundaries(
         other[0] = True
         their_runs, their_letters = unknown_words(_cut(letters[start:end], other))
         our_runs, our_letters = unknown_words(_cut(letters[start:end], ours[start:end]))
-        if their_runs < our_runs and their_letters <= our_letters:
+        if their_letters < our_letters and their_runs <= our_runs:
             settled[start:end] = other
         index = end
     return settled
