@@ -40,7 +40,7 @@ _SPACE_RUN = re.compile(r"\s+")
 # size (TeX and many typesetters write no space characters at all), or a space character in a gap.
 WORD_GAP_EM = 0.1
 # A narrower gap, but wider than the letter spacing by DOUBTFUL_GAP_EM, is a word space only if
-# cutting there turns an unknown word into dictionary words (kerning inside a word is narrower).
+# cutting there leaves fewer unknown words (kerning inside a word is narrower).
 DOUBTFUL_GAP_EM = 0.05
 # A line's letter spacing is its median gap between characters, capped so that a short line of
 # widely spaced words cannot pass its word spaces off as letter spacing.
@@ -223,7 +223,9 @@ def split_words(row: list[Box]) -> list[Box]:
         else None
         for previous, following in zip(letters, letters[1:], strict=False)
     ]
-    settled = settle_boundaries(letters, settle_boundaries(letters, ours, theirs), doubtful)
+    settled = settle_boundaries(
+        letters, settle_boundaries(letters, ours, theirs), doubtful, fewer_runs=True
+    )
     words: list[list[Box]] = []
     for char, starts in zip(letters, settled, strict=True):
         if starts:
@@ -256,7 +258,7 @@ def unknown_words(texts: list[str]) -> tuple[int, int]:
 
 
 def settle_boundaries(
-    letters: list[Box], ours: list[bool], theirs: list[bool | None]
+    letters: list[Box], ours: list[bool], theirs: list[bool | None], fewer_runs: bool = False
 ) -> list[bool]:
     """Where a word starts, for each of a line's characters: ours (from the geometry), except
     where PDFium's boundaries (`theirs`, None where it has no say) differ. There the stretch
@@ -264,7 +266,9 @@ def settle_boundaries(
     letter runs that are no English word hold fewer letters and are no more: "forexample"
     becomes "for example" and "attheBrookfield" "at the Brookfield", while a listing set one
     letter at a time stays "least", not "l e a s t", and a line PDFium glues whole stays cut
-    where the geometry cut it. With no dictionary word on either side the geometry stands."""
+    where the geometry cut it. With no dictionary word on either side the geometry stands.
+    `fewer_runs` asks for fewer unknown runs too, for weaker evidence than a second extractor's
+    (a doubtful gap could leave "ers" of a word whose accent was set apart)."""
     settled = list(ours)
     count = len(letters)
 
@@ -286,7 +290,7 @@ def settle_boundaries(
         other[0] = True
         their_runs, their_letters = unknown_words(_cut(letters[start:end], other))
         our_runs, our_letters = unknown_words(_cut(letters[start:end], ours[start:end]))
-        if their_letters < our_letters and their_runs <= our_runs:
+        if their_letters < our_letters and their_runs < our_runs + (not fewer_runs):
             settled[start:end] = other
         index = end
     return settled
