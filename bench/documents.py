@@ -6,11 +6,16 @@ on real PDFs: ../shared/fixtures/pdfs and typeset manuals from Debian documentat
 when installed (DEBIAN_DOCS; e.g. `apt-get install shared-mime-info libtasn1-doc bzip2
 fontconfig zlib1g-dev nettle-dev`). Per file:
   agree    share of the words either extractor finds that both find (how much they agree)
-  recall   share of the words both find that our units contain (glued or lost words lower it)
+  recall   share of the words both find that our units contain (glued or lost words lower it),
+           leaving out the letters the references split off words we read whole ("joined")
+  raw      the same share with those letters counted as missed
   unknown  share of our words that neither finds (glued words show up here)
   neither  of those, the share that is no dictionary word either (/usr/share/dict/words, e.g.
-           `apt-get install wbritish`): where we join letters both references leave apart (code
-           listings set one character at a time) our words are dictionary words, glued ones not
+           `apt-get install wbritish`)
+  joined   share of our words that a reference spells as a run of one- or two-character pieces
+           ("l e a s t", "M ul ti pl y": code listings whose letters are set one at a time), and
+           of those the share that are dictionary words; each file's joined words are listed,
+           so that what the references and we disagree on can be read and judged, not hidden
 Both references are de-hyphenated at line ends as our units are; running headers are kept for
 this part (dropping them is a choice, not a lost word).
 
@@ -24,6 +29,7 @@ then OCR pages per second on image-only pages, and each variant's peak memory in
 from __future__ import annotations
 
 import argparse
+import difflib
 import gzip
 import re
 import shutil
@@ -40,6 +46,7 @@ sys.path.insert(0, str(REPO))
 
 SETTINGS = {"ocr": False, "tables": True, "drop_running_headers": True}
 _LETTERS = re.compile(r"[^\W_]+")
+MAX_JOINED_PIECES = 40
 _LINE_END_HYPHEN = re.compile(r"(?<=\w)-[ \t]*\r?\n\s*(?=[a-z])")
 # Typeset documents from Debian documentation packages (pdfTeX, LaTeX, Apache FOP), read from
 # where the packages install them; none is part of the project.
@@ -70,7 +77,33 @@ def debian_docs(folder: Path) -> list[Path]:
 
 
 def reference_words(text: str) -> Counter:
-    return Counter(word.lower() for word in _LETTERS.findall(_LINE_END_HYPHEN.sub("", text)))
+    return Counter(word.lower() for word in _LETTERS.findall(dehyphenated(text)))
+
+
+def dehyphenated(text: str) -> str:
+    return _LINE_END_HYPHEN.sub("", text)
+
+
+def split_apart(text: str, ours: Counter) -> tuple[Counter, Counter]:
+    """A reference's words less the runs of one- or two-letter pieces, apart by white space,
+    that spell a word of ours of three letters or more ("l e a s t" or "M ul ti pl y" where we
+    read "least", "Multiply"), and those words of ours."""
+    pieces = dehyphenated(text).split()
+    kept: Counter = Counter()
+    joined: Counter = Counter()
+    index = 0
+    while index < len(pieces):
+        for end in range(min(len(pieces), index + MAX_JOINED_PIECES), index + 1, -1):
+            run = pieces[index:end]
+            word = "".join(run).lower()
+            if all(len(p) <= 2 and p.isalpha() for p in run) and len(word) >= 3 and word in ours:
+                joined[word] += 1
+                index = end
+                break
+        else:
+            kept.update(word.lower() for word in _LETTERS.findall(pieces[index]))
+            index += 1
+    return kept, joined
 
 
 def poppler_text(path: Path) -> str:
@@ -96,29 +129,102 @@ def word_agreement(paths: list[Path]) -> None:
         return
     words = dictionary()
     print(
-        f"{'pdf':44} {'pages':>5} {'agree':>6} {'recall':>7} {'unknown':>8} {'neither':>8} "
-        f"{'words':>7}"
+        f"{'pdf':44} {'pages':>5} {'agree':>6} {'recall':>7} {'raw':>7} {'unknown':>8} "
+        f"{'neither':>8} {'joined':>7} {'in dict':>7} {'words':>7}"
     )
+    listings = []
     for path in paths:
-        pdfium = reference_words("\n".join(pdfium_pages(path)))
-        poppler = reference_words(poppler_text(path))
-        both = pdfium & poppler
+        pdfium_says, poppler_says = "\n".join(pdfium_pages(path)), poppler_text(path)
+        pdfium, poppler = reference_words(pdfium_says), reference_words(poppler_says)
         result = extract_pdf(path, "bench", {**SETTINGS, "drop_running_headers": False})
         ours = reference_words("\n".join(unit["text"] for unit in result["units"]))
+        both = pdfium & poppler
+        pdfium_kept, pdfium_joined = split_apart(pdfium_says, ours)
+        poppler_kept, poppler_joined = split_apart(poppler_says, ours)
+        both_kept = pdfium_kept & poppler_kept
+        joined = pdfium_joined | poppler_joined
         known = set(pdfium) | set(poppler)
         agree = sum(both.values()) / max(1, sum((pdfium | poppler).values()))
-        recall = sum((both & ours).values()) / max(1, sum(both.values()))
+        recall = sum((both_kept & ours).values()) / max(1, sum(both_kept.values()))
+        raw = sum((both & ours).values()) / max(1, sum(both.values()))
         total = max(1, sum(ours.values()))
         unknown = {word: n for word, n in ours.items() if word not in known}
-        neither = (
-            f"{sum(n for w, n in unknown.items() if w not in words) / total:8.2%}"
-            if words is not None
-            else f"{'':8}"
-        )
+        joined_total = sum(min(n, ours[word]) for word, n in joined.items())
+        if words is not None:
+            neither = f"{sum(n for w, n in unknown.items() if w not in words) / total:8.2%}"
+            in_dict = sum(min(n, ours[w]) for w, n in joined.items() if w in words)
+            in_dict = f"{in_dict / max(1, joined_total):7.0%}"
+        else:
+            neither, in_dict = f"{'':8}", f"{'':7}"
         print(
             f"{path.name[:44]:44} {result['source']['pages']:5d} {agree:6.1%} {recall:7.1%} "
-            f"{sum(unknown.values()) / total:8.2%} {neither} {sum(ours.values()):7d}"
+            f"{raw:7.1%} {sum(unknown.values()) / total:8.2%} {neither} "
+            f"{joined_total / total:7.2%} {in_dict} {sum(ours.values()):7d}"
         )
+        if joined:
+            listings.append((path.name, joined))
+    for name, joined in listings:
+        shown = ", ".join(
+            f"{word}{'' if words is None or word in words else '*'} {n}"
+            for word, n in joined.most_common(12)
+        )
+        print(f"joined in {name} (* no dictionary word): {shown}")
+
+
+SENTENCE = (
+    "Please bring your inhaler and spacer to the asthma review, and tell the nurse if you have "
+    "used your reliever more than three times a week."
+)
+LISTING = "// both occupy the least significant bits of the product; return sizeof(buffer);"
+
+
+def spacing_pdfs(folder: Path) -> list[tuple[str, Path, str]]:
+    """Made PDFs whose text is known, each hard for word boundaries or reading order in its own
+    way: (name, file, the text a reader sees)."""
+    from tests.support import document_makers as make
+
+    columns = [
+        ["The asthma clinic runs every Tuesday morning in the treatment room with the nurse."],
+        ["Repeat prescriptions can be ordered through the practice website or the NHS App."],
+    ]
+    made = [
+        ("tight 1.6-2.9 pt", make.tight_spacing_pdf, SENTENCE, [1.6, 2.9, 2.2, 1.8]),
+        ("tight 0.9-1.3 pt", make.tight_spacing_pdf, SENTENCE, [0.9, 1.3, 1.1]),
+        ("listing 1.5/6 pt", make.letter_spaced_pdf, LISTING, 1.5, 6.0),
+        ("listing 0.6/3 pt", make.letter_spaced_pdf, LISTING, 0.6, 3.0),
+        ("listing 2.2/7 pt", make.letter_spaced_pdf, LISTING, 2.2, 7.0),
+        ("touching words", make.touching_words_pdf, SENTENCE),
+    ]
+    found = []
+    for number, (name, maker, text, *gaps) in enumerate(made):
+        found.append((name, maker(folder / f"spacing-{number}.pdf", text, *gaps), text))
+    leaflet = make.two_column_pdf(folder / "columns.pdf", "Asthma care", columns, SENTENCE)
+    found.append(("two columns", leaflet, " ".join(["Asthma care", *sum(columns, []), SENTENCE])))
+    return found
+
+
+def in_order(expected: str, found: str) -> float:
+    """Share of the expected words found in the same order."""
+    wanted, got = reference_tokens(expected), reference_tokens(found)
+    matcher = difflib.SequenceMatcher(None, wanted, got, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / max(1, len(wanted))
+
+
+def reference_tokens(text: str) -> list[str]:
+    return [word.lower() for word in _LETTERS.findall(dehyphenated(text))]
+
+
+def spacing_agreement(made: list[tuple[str, Path, str]]) -> None:
+    """Per made PDF, the share of its words each extractor gets, in order."""
+    from fieldcorpus.documents.pdf import extract_pdf
+
+    poppler = shutil.which("pdftotext") is not None
+    print(f"{'made pdf (words in order)':44} {'ours':>7} {'pdfium':>7} {'poppler':>8}")
+    for name, path, text in made:
+        ours = "\n".join(u["text"] for u in extract_pdf(path, "bench", SETTINGS)["units"])
+        pdfium = in_order(text, "\n".join(pdfium_pages(path)))
+        other = f"{in_order(text, poppler_text(path)):8.1%}" if poppler else f"{'':8}"
+        print(f"{name:44} {in_order(text, ours):7.1%} {pdfium:7.1%} {other}")
 
 
 def pdfium_pages(path: Path) -> list[str]:
@@ -182,7 +288,7 @@ def child(variant: str, paths: list[str]) -> None:
     """Run one variant over the files in this fresh process; print its peak RSS growth."""
     import pdfplumber  # noqa: F401  (imports count toward the baseline, not the variant)
     import pypdfium2  # noqa: F401
-    from fieldcorpus import documents_pdf  # noqa: F401
+    from fieldcorpus.documents import pdf  # noqa: F401
 
     baseline = peak_mib()
     function = {"anchor": pdfium_pages, "plumber": plumber_path}[variant]
@@ -212,6 +318,8 @@ def main() -> None:
         fixtures = sorted((REPO.parent / "shared" / "fixtures" / "pdfs").glob("*.pdf"))
         real = [p for p in [*fixtures, *debian_docs(Path(folder))] if "password" not in p.name]
         word_agreement(real)
+        print()
+        spacing_agreement(spacing_pdfs(Path(folder)))
         print()
         demo = sorted((REPO / "demo" / "fieldwork").rglob("*.pdf"))
         candidates = [*real, *demo, text_pdf]

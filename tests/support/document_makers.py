@@ -117,6 +117,66 @@ def turned_text_pdf(path: Path, body: str, turned: dict[int, str]) -> Path:
     return path
 
 
+def content_stream_pdf(path: Path, content: bytes) -> Path:
+    """A one-page PDF with Helvetica and the given content stream, written object by object:
+    fpdf2 writes text only as whole strings, while typesetters place glyphs one by one and
+    adjust each advance (TJ arrays), which is what the fixtures below need."""
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+    )
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        page,
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    path.write_bytes(bytes(out))
+    return path
+
+
+def _pdf_string(text: str) -> bytes:
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return b"(" + escaped.encode("cp1252") + b")"
+
+
+def letter_spaced_pdf(path: Path, sentence: str, letter_gap: float, word_gap: float) -> Path:
+    """A line of a code listing as LaTeX's listings package sets it: every character placed on
+    its own, `letter_gap` pt between letters and `word_gap` pt between words, no space
+    characters (8 pt Helvetica)."""
+    size = 8
+    parts = []
+    for word in sentence.split():
+        for number, char in enumerate(word):
+            gap = word_gap if number == len(word) - 1 else letter_gap
+            parts.append(_pdf_string(char) + b" %d" % round(-gap * 1000 / size))
+    return content_stream_pdf(
+        path, b"BT /F1 %d Tf 56 700 Td [" % size + b" ".join(parts) + b"] TJ ET"
+    )
+
+
+def touching_words_pdf(path: Path, sentence: str) -> Path:
+    """A line squeezed tight: its words are separated by space characters whose advance is
+    taken back (a TJ kern as wide as the space), so each word touches the next on the page and
+    only the space characters say where words end (11 pt Helvetica, whose space is 278/1000 em)."""
+    words = sentence.split()
+    parts = [_pdf_string(words[0])] + [_pdf_string(" " + word) for word in words[1:]]
+    return content_stream_pdf(path, b"BT /F1 11 Tf 56 700 Td [" + b" 278 ".join(parts) + b"] TJ ET")
+
+
 def image_only_pdf(path: Path, lines: list[str]) -> Path:
     """A scan: one page that is a picture of printed text, with no text layer."""
     image_path = path.with_suffix(".source.png")

@@ -79,6 +79,78 @@ def test_pdf_words_placed_without_spaces_come_out_word_for_word(tmp_path):
     assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
 
 
+def pdfium_text(path) -> str:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+
+
+def test_pdf_letters_set_one_by_one_stay_words_though_pdfium_splits_them(tmp_path):
+    """A code listing whose letters are placed one at a time, 1.5 pt apart with 6 pt between
+    words, reads as words (as on the page); PDFium reads it letter by letter, and the
+    dictionary sides with the words."""
+    sentence = "// both occupy the least significant bits of the product."
+    path = make.letter_spaced_pdf(tmp_path / "listing.pdf", sentence, 1.5, 6.0)
+    assert "l e a s t s i g n i f i c a n t" in pdfium_text(path)
+    assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
+
+
+def test_pdf_space_characters_between_touching_words_are_kept_on_dictionary_evidence(tmp_path):
+    """Words that touch on the page, separated only by space characters: the geometry alone
+    glues them; PDFium keeps the spaces, and its reading has fewer unknown words, so it wins."""
+    import pdfplumber
+    from fieldcorpus.documents.pdf import read_page
+
+    sentence = "Bring your inhaler, for example, to every asthma review."
+    path = make.touching_words_pdf(tmp_path / "squeezed.pdf", sentence)
+    with pdfplumber.open(path) as pdf:
+        alone = [line.text for line in read_page(pdf.pages[0], SETTINGS).items]
+    assert alone != [sentence]
+    assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
+
+
+@pytest.mark.parametrize(
+    ("word", "ours", "theirs", "settled"),
+    [
+        ("forexample", [0], [3], [3]),  # PDFium's "for example": two known words
+        ("least", [0], [1, 2, 3, 4], [0]),  # PDFium's "l e a s t": four unknown letters
+        ("attheBrookfield", [0], [2, 5], [2, 5]),  # one unknown run either way, but shorter
+        ("Hargreaves", [0], list(range(1, 10)), [0]),  # cut into letters: more unknown runs
+        ("together", [0], [2, 5], [0]),  # "to get her": known either way, the geometry stays
+        # PDFium glues the line whole: one unknown run instead of two, but no fewer letters
+        ("pleasebringyourinhaler", [11], [], [11]),
+    ],
+)
+def test_word_boundaries_settled_per_stretch_by_unknown_words(word, ours, theirs, settled):
+    from fieldcorpus.documents.pdf import Box, settle_boundaries
+
+    letters = [Box(char, n, n + 1, 0, 1, 10) for n, char in enumerate(word)]
+    starts = settle_boundaries(
+        letters,
+        [n == 0 or n in ours for n in range(len(word))],
+        [None] + [n in theirs for n in range(1, len(word))],
+    )
+    assert [n for n, start in enumerate(starts) if start] == sorted({0, *settled})
+
+
+def test_pdf_words_a_hair_apart_come_apart_where_the_dictionary_agrees(tmp_path):
+    """Gaps of 0.9-1.3 pt at 11 pt (narrower than any typesetter's word space, PDFium glues
+    them all): a gap under WORD_GAP_EM is cut only where that turns unknown words into English
+    words."""
+    sentence = (
+        "Please bring your inhaler and spacer to the clinic so that the nurse can check how "
+        "you use them."
+    )
+    path = make.tight_spacing_pdf(tmp_path / "tighter.pdf", sentence, [0.9, 1.3, 1.1])
+    assert sentence.replace(" ", "") in pdfium_text(path).replace(" ", "")
+    assert " " not in pdfium_text(path).strip()
+    assert texts(extract_document(path, "D1", SETTINGS)) == [sentence]
+
+
 CLOSING = (
     "Ask at reception for this leaflet in large print or in another language, free of charge; "
     "the practice team can also read it through with you at your next appointment."

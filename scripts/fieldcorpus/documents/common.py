@@ -106,7 +106,8 @@ MAX_EMBEDDING_DEPTH = 2
 
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
-_CID = re.compile(r"\(cid:\d+\)")
+# A glyph the font maps to no character (pdfminer writes "(cid:N)"): a mark, never a letter.
+UNMAPPED_GLYPH = re.compile(r"\(cid:\d+\)")
 _LIGATURES = str.maketrans(
     {
         "\ufb00": "ff",
@@ -124,7 +125,7 @@ _LIST_ITEM = re.compile(r"^(?:[\u2022\u25cf\u25aa\u25e6\u2013\u2014*>-]|\(?\w{1,
 def clean_line(text: str) -> str:
     """One line with ligatures expanded, invisible characters removed and spaces collapsed."""
     text = unicodedata.normalize("NFC", text.translate(_LIGATURES))
-    text = _CID.sub("", _INVISIBLE.sub("", text))
+    text = UNMAPPED_GLYPH.sub("", _INVISIBLE.sub("", text))
     return _SPACES.sub(" ", text).strip()
 
 

@@ -1,18 +1,31 @@
 """PDF -> units with pdfplumber, one page at a time: words from the characters' own spacing,
-text blocks in reading order (columns one after another), tables as their own units, running
-headers and footers dropped, pages without a text layer read by OCR."""
+checked against PDFium's where the two disagree, text blocks in reading order (columns one after
+another), tables as their own units, running headers and footers dropped, pages without a text
+layer read by OCR."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import math
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 
-from fieldcorpus.documents.common import UnitList, clean_block, clean_line, join_lines, open_binary
+from fieldcorpus.deid.truecase import is_ordinary_word
+from fieldcorpus.documents.common import (
+    UNMAPPED_GLYPH,
+    UnitList,
+    clean_block,
+    clean_line,
+    join_lines,
+    open_binary,
+)
 from fieldcorpus.errors import FieldcorpusError
 
 log = logging.getLogger(__name__)
@@ -26,6 +39,9 @@ _SPACE_RUN = re.compile(r"\s+")
 # Word boundaries: a gap wider than the line's own letter spacing by WORD_GAP_EM of the font
 # size (TeX and many typesetters write no space characters at all), or a space character in a gap.
 WORD_GAP_EM = 0.1
+# A narrower gap, but wider than the letter spacing by DOUBTFUL_GAP_EM, is a word space only if
+# cutting there leaves fewer unknown words (kerning inside a word is narrower).
+DOUBTFUL_GAP_EM = 0.05
 # A line's letter spacing is its median gap between characters, capped so that a short line of
 # widely spaced words cannot pass its word spaces off as letter spacing.
 MAX_TRACKING_EM = 0.3
@@ -41,6 +57,19 @@ ROW_SPREAD = 0.5
 MIN_GUTTER_EM = 1.0
 MIN_COLUMN_LINES = 3
 MIN_COLUMN_WORDS = 3
+# Our characters are matched to PDFium's in content-stream order; after a mismatch (a glyph one
+# side maps differently, a duplicate the other drops) the two are realigned on the nearest
+# RESYNC_MATCH characters that agree, looking at most RESYNC_WINDOW characters ahead on each side,
+# else on the next ANCHOR_MATCH characters of one side found anywhere further on in the other (a
+# text block only one of them reads). A page needing more than one realignment per
+# RESYNCS_PER_CHARS characters (at least MIN_RESYNCS) is left to geometry from there on, so that
+# two unrelated texts cost linear time.
+RESYNC_MATCH = 4
+RESYNC_WINDOW = 40
+ANCHOR_MATCH = 8
+RESYNCS_PER_CHARS = 10
+MIN_RESYNCS = 50
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 # The largest page PDF allows (200 inches), in points.
 MAX_PAGE_WIDTH = 14400
 
@@ -57,6 +86,9 @@ class Box:
     size: float = 0.0
     bold: bool = False
     table: Table | None = None
+    # A character's match in PDFium's text: its first and last PDFium characters and whether
+    # PDFium sets a word space before it.
+    reference: tuple[int, int, bool] | None = None
 
     @property
     def middle(self) -> float:
@@ -121,7 +153,12 @@ def _inside(box: Box, outlines: list[tuple]) -> bool:
 
 
 def _is_bold(char: dict) -> bool:
-    return "bold" in (char.get("fontname") or "").lower()
+    return _bold_font(char.get("fontname") or "")
+
+
+@cache
+def _bold_font(name: str) -> bool:
+    return "bold" in name.lower()
 
 
 def text_rows(boxes: list[Box]) -> list[list[Box]]:
@@ -144,8 +181,11 @@ def text_rows(boxes: list[Box]) -> list[list[Box]]:
 
 def split_words(row: list[Box]) -> list[Box]:
     """One line's characters (left to right) cut into words at gaps wider than the line's own
-    letter spacing plus WORD_GAP_EM of the font size, and at space characters that stand in a
-    gap (a space laid over touching glyphs, as padded form fields have, separates nothing)."""
+    letter spacing plus WORD_GAP_EM of the font size, at space characters that stand in a gap
+    (a space laid over touching glyphs, as padded form fields have, separates nothing) and at
+    glyphs that map to no character (a large bracket, a symbol); then, where PDFium cuts the
+    line differently, and at doubtful gaps (wider than the letter spacing by DOUBTFUL_GAP_EM),
+    settled by dictionary evidence (settle_boundaries)."""
     gaps = [  # between letters and digits only: dot leaders and spaced dashes set no spacing
         following.x0 - previous.x1
         for previous, following in zip(row, row[1:], strict=False)
@@ -155,21 +195,42 @@ def split_words(row: list[Box]) -> list[Box]:
     body = statistics.median(sizes)
     tracking = statistics.median(gaps) if len(gaps) >= MIN_GAPS_FOR_TRACKING else 0.0
     tracking = min(max(tracking, 0.0), MAX_TRACKING_EM * body)
-    words: list[list[Box]] = []
-    previous, spaced = None, False
+    letters: list[Box] = []
+    ours: list[bool] = []
+    doubtful: list[bool | None] = []
+    previous, spaced, marked = None, False, False
     for char in row:
-        if char.text.isspace():
+        if char.text.isspace() or UNMAPPED_GLYPH.fullmatch(char.text):
             spaced = True
+            marked = marked or not char.text.isspace()
             continue
         gap = char.x0 - previous.x1 if previous is not None else 0.0
-        if (
+        size = max(char.size, previous.size) if previous is not None else char.size
+        ours.append(
             previous is None
-            or gap > tracking + WORD_GAP_EM * max(char.size, previous.size)
+            or marked
+            or gap > tracking + WORD_GAP_EM * size
             or (spaced and gap > tracking)
-        ):
+        )
+        doubtful.append(True if not ours[-1] and gap > tracking + DOUBTFUL_GAP_EM * size else None)
+        letters.append(char)
+        previous, spaced, marked = char, False, False
+    theirs = [None] + [
+        following.reference[2]
+        if previous.reference
+        and following.reference
+        and following.reference[0] == previous.reference[1] + 1
+        else None
+        for previous, following in zip(letters, letters[1:], strict=False)
+    ]
+    settled = settle_boundaries(
+        letters, settle_boundaries(letters, ours, theirs), doubtful, fewer_runs=True
+    )
+    words: list[list[Box]] = []
+    for char, starts in zip(letters, settled, strict=True):
+        if starts:
             words.append([])
         words[-1].append(char)
-        previous, spaced = char, False
     return [
         Box(
             "".join(char.text for char in word),
@@ -182,6 +243,154 @@ def split_words(row: list[Box]) -> list[Box]:
         )
         for word in words
     ]
+
+
+def unknown_words(texts: list[str]) -> tuple[int, int]:
+    """How many runs of letters in `texts` are no English word ("a" and "I" are; other single
+    letters are not), and how many letters they hold."""
+    unknown = [
+        run
+        for text in texts
+        for run in _LETTER_RUN.findall(text)
+        if not (run.lower() in ("a", "i") or (len(run) > 1 and is_ordinary_word(run)))
+    ]
+    return len(unknown), sum(map(len, unknown))
+
+
+def settle_boundaries(
+    letters: list[Box], ours: list[bool], theirs: list[bool | None], fewer_runs: bool = False
+) -> list[bool]:
+    """Where a word starts, for each of a line's characters: ours (from the geometry), except
+    where PDFium's boundaries (`theirs`, None where it has no say) differ. There the stretch
+    between two boundaries both set is read both ways, and PDFium's reading wins only if its
+    letter runs that are no English word hold fewer letters and are no more: "forexample"
+    becomes "for example" and "attheBrookfield" "at the Brookfield", while a listing set one
+    letter at a time stays "least", not "l e a s t", and a line PDFium glues whole stays cut
+    where the geometry cut it. With no dictionary word on either side the geometry stands.
+    `fewer_runs` asks for fewer unknown runs too, for weaker evidence than a second extractor's
+    (a doubtful gap could leave "ers" of a word whose accent was set apart)."""
+    settled = list(ours)
+    count = len(letters)
+
+    def delimits(index: int) -> bool:
+        return index in (0, count) or (ours[index] and theirs[index] is not False)
+
+    index = 1
+    while index < count:
+        if theirs[index] is None or theirs[index] == ours[index]:
+            index += 1
+            continue
+        start = index - 1
+        while not delimits(start):
+            start -= 1
+        end = index + 1
+        while not delimits(end):
+            end += 1
+        other = [ours[n] if theirs[n] is None else theirs[n] for n in range(start, end)]
+        other[0] = True
+        their_runs, their_letters = unknown_words(_cut(letters[start:end], other))
+        our_runs, our_letters = unknown_words(_cut(letters[start:end], ours[start:end]))
+        if their_letters < our_letters and their_runs < our_runs + (not fewer_runs):
+            settled[start:end] = other
+        index = end
+    return settled
+
+
+def _cut(letters: list[Box], starts: list[bool]) -> list[str]:
+    words: list[str] = []
+    for char, begins in zip(letters, starts, strict=True):
+        if begins or not words:
+            words.append("")
+        words[-1] += char.text
+    return words
+
+
+def _normalised(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not ch.isspace())
+
+
+def follow_reference(texts: list[str], reference: str) -> list[tuple[int, int, bool] | None]:
+    """For each of our characters (pdfplumber's, in content-stream order), the PDFium characters
+    it matches (first, last) and whether PDFium's text has a space before them; None where the
+    two extractors read different characters (a glyph one maps and the other does not, a
+    duplicate one of them drops). Both read the content stream in order, so a walk that
+    realigns after each mismatch matches nearly every character."""
+    theirs: list[str] = []
+    their_owner: list[int] = []
+    spaced: list[bool] = []
+    pending = False
+    for char in reference:
+        if char.isspace():
+            pending = True
+            continue
+        for piece in _normalised(char):
+            theirs.append(piece)
+            their_owner.append(len(spaced))
+        spaced.append(pending)
+        pending = False
+    ours: list[str] = []
+    our_owner: list[int] = []
+    for number, text in enumerate(texts):
+        if not UNMAPPED_GLYPH.fullmatch(text):
+            for piece in _normalised(text):
+                ours.append(piece)
+                our_owner.append(number)
+    matched = _align("".join(ours), "".join(theirs))
+    spans: dict[int, list[int]] = {}
+    for position, number in enumerate(our_owner):
+        spans.setdefault(number, []).append(matched[position])
+    found: list[tuple[int, int, bool] | None] = [None] * len(texts)
+    for number, positions in spans.items():
+        if all(p >= 0 for p in positions) and positions == list(
+            range(positions[0], positions[0] + len(positions))
+        ):
+            first, last = their_owner[positions[0]], their_owner[positions[-1]]
+            found[number] = (first, last, spaced[first])
+    return found
+
+
+def _align(ours: str, theirs: str) -> list[int]:
+    """Each of our characters' position in `theirs`, or -1."""
+    places: dict[str, list[int]] = {}
+    for position in range(len(theirs) - RESYNC_MATCH + 1):
+        places.setdefault(theirs[position : position + RESYNC_MATCH], []).append(position)
+    matched = [-1] * len(ours)
+    i = j = 0
+    resyncs = max(MIN_RESYNCS, len(ours) // RESYNCS_PER_CHARS)
+    while i < len(ours) and j < len(theirs) and resyncs > 0:
+        if ours[i] == theirs[j]:
+            matched[i] = j
+            i, j = i + 1, j + 1
+            continue
+        resyncs -= 1
+        step = _resync(ours, places, i, j)
+        if step is not None:
+            i, j = i + step[0], j + step[1]
+            continue
+        anchor = ours[i : i + ANCHOR_MATCH]
+        found = theirs.find(anchor, j) if len(anchor) == ANCHOR_MATCH else -1
+        if found >= 0:
+            j = found
+            continue
+        anchor = theirs[j : j + ANCHOR_MATCH]
+        found = ours.find(anchor, i) if len(anchor) == ANCHOR_MATCH else -1
+        i = found if found >= 0 else i + 1
+    return matched
+
+
+def _resync(ours: str, places: dict[str, list[int]], i: int, j: int) -> tuple[int, int] | None:
+    """The smallest skips (ours, theirs), together at most RESYNC_WINDOW on each side, after
+    which RESYNC_MATCH characters agree; `places` are where each run of that many characters
+    starts in their text."""
+    best = None
+    for skip in range(RESYNC_WINDOW + 1):
+        starts = places.get(ours[i + skip : i + skip + RESYNC_MATCH], [])
+        found = bisect.bisect_left(starts, j)
+        if found < len(starts) and starts[found] - j <= RESYNC_WINDOW:
+            step = (skip, starts[found] - j)
+            if best is None or sum(step) < sum(best):
+                best = step
+    return best
 
 
 def _spans(row: list[Box], width: float) -> list[tuple[float, float]]:
@@ -371,7 +580,7 @@ def _is_level(char: dict) -> bool:
     return a > 0 and abs(b) <= LEVEL_TOLERANCE * a
 
 
-def _box(char: dict) -> Box:
+def _box(char: dict, reference: tuple[int, int, bool] | None = None) -> Box:
     return Box(
         char["text"],
         char["x0"],
@@ -380,11 +589,23 @@ def _box(char: dict) -> Box:
         char["bottom"],
         char.get("size", 0.0),
         _is_bold(char),
+        reference=reference,
     )
 
 
-def _chars(page) -> list[Box]:
-    return [_box(char) for char in page.chars if char["text"] and _is_level(char)]
+def _chars(page, reference_text: str | None) -> list[Box]:
+    """The page's level characters, each matched to PDFium's text where that was read."""
+    chars = page.chars
+    references = (
+        follow_reference([char["text"] for char in chars], reference_text)
+        if reference_text
+        else [None] * len(chars)
+    )
+    return [
+        _box(char, reference)
+        for char, reference in zip(chars, references, strict=True)
+        if char["text"] and _is_level(char)
+    ]
 
 
 def turned_lines(chars: list[dict]) -> list[list[str]]:
@@ -423,18 +644,40 @@ def _words_text(chars: list[Box]) -> str:
 
 
 def table_rows(table, chars: list[Box]) -> list[list]:
-    """A pdfplumber table's cells read with the same word boundaries as the text around it."""
-    cells: dict[tuple[int, int], list[Box]] = {}
+    """A pdfplumber table's cells read with the same word boundaries as the text around it; a
+    character on the line between two cells goes to the first of them (rows, then columns)."""
     rows = [row.cells for row in table.rows]
+    spans = [
+        (min(cell[1] for cell in row if cell), max(cell[3] for cell in row if cell))
+        if any(row)
+        else (math.inf, -math.inf)
+        for row in rows
+    ]
+    order = sorted(range(len(rows)), key=lambda number: spans[number][0])
+    tops = [spans[number][0] for number in order]
+    lowest = list(itertools.accumulate((spans[n][1] for n in order), max))
+    cells: dict[tuple[int, int], list[Box]] = {}
     for char in chars:
-        for row_number, row in enumerate(rows):
-            for column, cell in enumerate(row):
-                if cell is not None and _inside(char, [cell]):
-                    cells.setdefault((row_number, column), []).append(char)
-                    break
-            else:
+        x, y = (char.x0 + char.x1) / 2, char.middle
+        # The rows that start above y, back to the last one that still reaches down to it.
+        first = last = bisect.bisect_right(tops, y)
+        while first > 0 and lowest[first - 1] >= y:
+            first -= 1
+        for row_number in sorted(order[first:last]):
+            top, bottom = spans[row_number]
+            if not top <= y <= bottom:
                 continue
-            break
+            column = next(
+                (
+                    column
+                    for column, cell in enumerate(rows[row_number])
+                    if cell is not None and cell[0] <= x <= cell[2] and cell[1] <= y <= cell[3]
+                ),
+                None,
+            )
+            if column is not None:
+                cells.setdefault((row_number, column), []).append(char)
+                break
     return [
         [
             None if cell is None else _words_text(cells.get((row_number, column), []))
@@ -444,13 +687,16 @@ def table_rows(table, chars: list[Box]) -> list[list]:
     ]
 
 
-def page_items(page, found: list, settings: dict) -> list[Line | Table]:
-    """A page's lines and tables in reading order, each tagged with its layout region."""
-    all_chars = _chars(page)
+def page_items(
+    page, found: list, settings: dict, reference_text: str | None = None
+) -> list[Line | Table]:
+    """A page's lines and tables in reading order, each tagged with its layout region;
+    `reference_text` is PDFium's text of the page, evidence where word boundaries are in doubt."""
+    all_chars = _chars(page, reference_text)
     boxes = [table.bbox for table in found]
     tables = [
-        Table(table.bbox[1], table_rows(table, [c for c in all_chars if _inside(c, [table.bbox])]))
-        for table in found
+        Table(box[1], table_rows(table, [c for c in all_chars if _inside(c, [box])]))
+        for table, box in zip(found, boxes, strict=True)
     ]
     chars = [char for char in all_chars if not _inside(char, boxes)]
     words = [word for row in text_rows(chars) for word in split_words(row)]
@@ -514,10 +760,10 @@ def group_blocks(page: PageText, usual_gaps: dict[float, float]) -> list[Block |
     return blocks
 
 
-def read_page(page, settings: dict) -> PageText:
+def read_page(page, settings: dict, reference_text: str | None = None) -> PageText:
     """Text lines and tables of one pdfplumber page, in reading order."""
     found = page.find_tables() if settings.get("tables", True) else []
-    items = page_items(page, found, settings)
+    items = page_items(page, found, settings, reference_text)
     characters = sum(
         len(item.text)
         if isinstance(item, Line)
@@ -578,18 +824,45 @@ def _body_size(pages: list[PageText]) -> float:
     return sizes.most_common(1)[0][0] if sizes else 0.0
 
 
-class _Rasteriser:
-    """Renders pages with pypdfium2 for OCR; opened only when a page needs it."""
+class _Pdfium:
+    """The same PDF read by PDFium (pypdfium2): page text, the second opinion on word
+    boundaries, and page images for OCR. A PDF PDFium cannot read leaves the word boundaries to
+    pdfplumber's characters alone."""
 
     def __init__(self, source, scale: float):
         self.source, self.scale, self.document = source, scale, None
+        self.unreadable = False
 
-    def image(self, number: int):
+    def _page(self, number: int):
         import pypdfium2
 
         if self.document is None:
             self.document = pypdfium2.PdfDocument(self.source)
-        page = self.document[number - 1]
+        return self.document[number - 1]
+
+    def text(self, number: int) -> str | None:
+        import pypdfium2
+
+        if self.unreadable:
+            return None
+        try:
+            page = self._page(number)
+        except (pypdfium2.PdfiumError, IndexError):
+            self.unreadable = self.document is None
+            return None
+        try:
+            textpage = page.get_textpage()
+            try:
+                return textpage.get_text_range()
+            finally:
+                textpage.close()
+        except pypdfium2.PdfiumError:
+            return None
+        finally:
+            page.close()
+
+    def image(self, number: int):
+        page = self._page(number)
         try:
             return page.render(scale=self.scale).to_pil()
         finally:
@@ -608,7 +881,7 @@ def extract_pdf(source, item_id: str, settings: dict, prefix: str = "") -> dict:
     min_chars = int(settings.get("ocr_min_chars", 20))
     ocr_enabled = bool(settings.get("ocr", True))
     pdf = _open_pdf(source, item_id)
-    rasteriser = _Rasteriser(source, float(settings.get("ocr_scale", 2.0)))
+    pdfium = _Pdfium(source, float(settings.get("ocr_scale", 2.0)))
     pages: list[PageText] = []
     ocr_results: dict[int, tuple[str, float]] = {}
     units = UnitList(settings, prefix)
@@ -616,7 +889,7 @@ def extract_pdf(source, item_id: str, settings: dict, prefix: str = "") -> dict:
         page_count = len(pdf.pages)
         for page in pdf.pages:
             try:
-                text = read_page(page, settings)
+                text = read_page(page, settings, pdfium.text(page.page_number))
             except Exception as exc:  # pdfminer raises many types for a broken page
                 log.warning("item %s: page %d: %s", item_id, page.page_number, type(exc).__name__)
                 raise FieldcorpusError(
@@ -628,12 +901,12 @@ def extract_pdf(source, item_id: str, settings: dict, prefix: str = "") -> dict:
                 page.close()  # one page's objects in memory at a time
             if text.characters < min_chars and ocr_enabled:
                 ocr_text, confidence = ocr_image(
-                    rasteriser.image(text.number), int(settings.get("threads", 1))
+                    pdfium.image(text.number), int(settings.get("threads", 1))
                 )
                 ocr_results[text.number] = (clean_block(ocr_text), confidence)
                 text = PageText(text.number, [], 0)
             pages.append(text)
-    rasteriser.close()
+    pdfium.close()
     dropped = 0
     if settings.get("drop_running_headers", True):
         dropped = drop_running_lines(pages, float(settings.get("running_header_min_share", 0.5)))
@@ -651,6 +924,7 @@ def extract_pdf(source, item_id: str, settings: dict, prefix: str = "") -> dict:
                 kind = "heading" if _is_heading(block, body_size) else "paragraph"
                 units.add(join_lines([line.text for line in block.lines]), kind, page.number)
     engine = {"name": "pdfplumber", "version": metadata.version("pdfplumber")}
+    engine["word_evidence"] = {"name": "pypdfium2", "version": metadata.version("pypdfium2")}
     if ocr_results:
         engine["ocr"] = ocr_engine_facts()
     engine["parameters"] = {
