@@ -25,9 +25,11 @@ rule redact_audio:
         "../scripts/redact_audio.py"
 
 
-# The redaction log is a param, not an output (like the ledger): a failed check keeps its record.
+# The redaction log and the repaired copy are params, not outputs (like the ledger): a failed
+# check keeps its record. Repair renders from the recording again, so it is an input here too.
 rule publish_redacted_audio:
     input:
+        recording=recording_file,
         audio=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
         spans=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.spans.tsv",
         transcript=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
@@ -45,11 +47,12 @@ rule publish_redacted_audio:
     threads: config["transcription"].get("threads", 2)
     resources:
         mem_mb=4000,
-        runtime=240,
+        runtime=480,
     params:
         item=item_record,
         ledger=practice_ledger,
         redaction_log=redaction_log_path,
+        work_audio=repaired_audio_path,
         settings=config["transcription"],
         audio_settings=AUDIO,
     script:

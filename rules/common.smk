@@ -230,6 +230,11 @@ def redaction_log_path(wildcards):
     return f"{RESTRICTED}/redaction-log/{wildcards.practice}/{wildcards.item_id}.tsv"
 
 
+def repaired_audio_path(wildcards):
+    """The copy a repair round renders again (restricted; kept when the check still fails)."""
+    return f"{RESTRICTED}/audio/{wildcards.practice}/{wildcards.item_id}.repaired.{AUDIO_EXT}"
+
+
 def all_restricted_transcript_formats(wildcards=None):
     return [
         f"{RESTRICTED}/transcripts/{practice}/{item.item_id}.{fmt}"
