@@ -86,7 +86,7 @@ def audio_run(demo_run, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def hard_hearing(audio_run) -> dict[str, list[tuple[str, str]]]:
     """Each published copy decoded by each of HARD_EARS: (ear, text) per item."""
-    config = json.loads(json.dumps(_transcription_config(audio_run)))
+    config = _transcription_config(audio_run)
     heard: dict[str, list[tuple[str, str]]] = {}
     for item_id, practice in SHARED_ITEMS.items():
         copy = audio_run / SHAREABLE / f"audio/{practice}/{item_id}.flac"
@@ -192,7 +192,9 @@ def test_outside_the_final_bleeps_the_copy_equals_the_original_sample_for_sample
             longest = LONGEST_SPAN.get(span.reason, 5.0)
             assert span.end - span.start < longest, f"{item_id}: a span far longer than a name"
             inside[int(np.floor(span.start * rate)) : int(np.ceil(span.end * rate))] = True
-        assert inside.any() and inside.mean() < 0.3
+        # A clinic review reads out a name, date of birth, NHS number, phone and postcode: up to
+        # a third of it is bleeped.
+        assert inside.any() and inside.mean() < 0.35, item_id
         if exact:
             assert np.array_equal(copy[~inside], original.samples[~inside]), item_id
         else:  # lossy sources: FLAC keeps the decoder's float samples to 24 bits
