@@ -28,17 +28,17 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from fieldcorpus.files import read_json, read_tsv  # noqa: E402
-from fieldcorpus.ledger import Ledger  # noqa: E402
-from fieldcorpus.manifest import RECORDING_KINDS, load_register  # noqa: E402
-from fieldcorpus.redaction import (  # noqa: E402
+from fieldcorpus.audio.redaction import (  # noqa: E402
     check_and_repair,
     check_ears,
     heard_passages,
     make_redacted_copy,
     practice_needles,
 )
-from fieldcorpus.transcription import transcribe_recording  # noqa: E402
+from fieldcorpus.deid.ledger import Ledger  # noqa: E402
+from fieldcorpus.files import read_json, read_tsv  # noqa: E402
+from fieldcorpus.manifest import RECORDING_KINDS, load_register  # noqa: E402
+from fieldcorpus.transcribe.transcription import transcribe_recording  # noqa: E402
 
 VARIANTS = {
     "as-transcribed": lambda start, end, rng: (start, end),

@@ -30,9 +30,9 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
+sys.path[:0] = [str(REPO / "scripts"), str(REPO)]
 
-from fieldcorpus.synthetic import (  # noqa: E402
+from tests.support.synthetic import (  # noqa: E402
     Practice,
     generate,
     pseudonymise_study,
@@ -118,7 +118,7 @@ class Fieldcorpus:
     name = "fieldcorpus"
 
     def __init__(self):
-        from fieldcorpus.entities import load_ner
+        from fieldcorpus.deid.entities import load_ner
         from fieldcorpus.manifest import load_allow_list
 
         config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -138,15 +138,16 @@ _WORKER: dict = {}
 def _detector(name: str):
     """A function detecting in a list of practices, for the system called `name`."""
     if name == "spaCy NER only":
-        from fieldcorpus.entities import load_ner
+        from fieldcorpus.deid.entities import load_ner
 
         nlp = load_ner(MODEL)
         return lambda study: list(nlp.pipe((u.text for p in study for i in p.items
                                             for u in i.units), batch_size=64))  # fmt: skip
     if name == "fieldcorpus":
         system = Fieldcorpus()
-        from fieldcorpus.entities import detect_entities
-        from fieldcorpus.synthetic import item_units
+        from fieldcorpus.deid.entities import detect_entities
+
+        from tests.support.synthetic import item_units
 
         return lambda study: [
             detect_entities(

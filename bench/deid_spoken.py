@@ -227,7 +227,7 @@ def _common_subsequence(a: str, b: str) -> int:
 
 def _one_edit(a: str, b: str) -> bool:
     sys.path.insert(0, str(REPO / "scripts"))
-    from fieldcorpus.textmatch import within_one_edit
+    from fieldcorpus.deid.textmatch import within_one_edit
 
     return within_one_edit(a, b)
 
@@ -257,7 +257,8 @@ def presidio_texts(units: list[dict], item_id: str) -> list[str]:
     """The same Whisper units with every Presidio (UK recognisers on) result replaced."""
     sys.path.insert(0, str(REPO / "bench"))
     from deid_eval import Presidio
-    from fieldcorpus.synthetic import Item, Practice, Unit
+
+    from tests.support.synthetic import Item, Practice, Unit
 
     global _PRESIDIO
     if _PRESIDIO is None:

@@ -89,7 +89,7 @@ def dictionary() -> set[str] | None:
 
 def word_agreement(paths: list[Path]) -> None:
     """Per file, our units' words against the words pypdfium2 and pdftotext both find."""
-    from fieldcorpus.documents_pdf import extract_pdf
+    from fieldcorpus.documents.pdf import extract_pdf
 
     if shutil.which("pdftotext") is None:
         print("pdftotext (poppler-utils) is MISSING: word agreement skipped")
@@ -138,7 +138,7 @@ def pdfium_pages(path: Path) -> list[str]:
 
 
 def plumber_path(path: Path) -> dict:
-    from fieldcorpus.documents_pdf import extract_pdf
+    from fieldcorpus.documents.pdf import extract_pdf
 
     return extract_pdf(path, "bench", SETTINGS)
 
@@ -153,7 +153,7 @@ def best_of(function, argument, repeats: int) -> float:
 
 
 def generated_pdfs(folder: Path) -> tuple[Path, Path]:
-    from tests.unit import document_makers as make
+    from tests.support import document_makers as make
 
     topics = ["recall", "inhaler technique", "peak flow", "action plans", "spacers", "reviews"]
     pages = [
@@ -237,8 +237,8 @@ def main() -> None:
             f"{total['plumber'] / total['anchor']:6.1f}x"
         )
 
-        from fieldcorpus.documents_pdf import extract_pdf
-        from fieldcorpus.ocr import ocr_engine
+        from fieldcorpus.documents.ocr import ocr_engine
+        from fieldcorpus.documents.pdf import extract_pdf
 
         ocr_engine(1)  # model loading is paid once per job, not per page
         ocr_settings = {"ocr": True, "ocr_scale": 2.0, "threads": 1}

@@ -29,18 +29,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO)]
 
-from fieldcorpus.audio import audio_windows  # noqa: E402
-from fieldcorpus.diarization import speech_regions  # noqa: E402
-from fieldcorpus.evaluation import attribution_accuracy, normalise  # noqa: E402
-from fieldcorpus.transcription import transcribe_recording  # noqa: E402
+from fieldcorpus.transcribe.decode import audio_windows  # noqa: E402
+from fieldcorpus.transcribe.diarization import speech_regions  # noqa: E402
+from fieldcorpus.transcribe.transcription import transcribe_recording  # noqa: E402
 
-from tests.media import demo_speech, synthetic_recording, write_wav  # noqa: E402
+from tests.support.evaluation import attribution_accuracy, normalise  # noqa: E402
+from tests.support.media import demo_speech, synthetic_recording, write_wav  # noqa: E402
 
 DEMO = REPO / "demo"
 MEMORY_PROBE = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-from fieldcorpus.transcription import transcribe_recording
+from fieldcorpus.transcribe.transcription import transcribe_recording
 settings = json.loads(sys.argv[4])
 start = time.perf_counter()
 threads, models = int(sys.argv[5]), sys.argv[3]

@@ -8,20 +8,20 @@ from snakemake.exceptions import WorkflowError
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
-from fieldcorpus.cluster import gpu_request_problem, preflight_problem
+from fieldcorpus.pipeline.cluster import gpu_request_problem, preflight_problem
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
 from fieldcorpus.formats import TRANSCRIPT_FORMATS, output_key
 from fieldcorpus.manifest import load_manifest
-from fieldcorpus.staging import link_raw_items, raw_link_path
-from fieldcorpus.provenance import (
+from fieldcorpus.intake.staging import link_raw_items, raw_link_path
+from fieldcorpus.provenance.lineage import (
     REPORT_FACTS_KEY,
     item_settings,
     report_facts,
     stage_settings,
 )
 from fieldcorpus.models import check_models_cached
-from fieldcorpus.redaction import audio_extension, share_mode, unknown_items
+from fieldcorpus.audio.redaction import audio_extension, share_mode, unknown_items
 
 # Every directory Snakemake creates for an output or a log is private until proven shareable.
 os.umask(0o077)
@@ -97,7 +97,7 @@ def item_record(wildcards):
 
 
 def raw_file(wildcards):
-    """The raw item through its link named by item id (see fieldcorpus.staging)."""
+    """The raw item through its link named by item id (see fieldcorpus.intake.staging)."""
     return str(raw_link_path(RESTRICTED, manifest_item(wildcards)))
 
 

@@ -19,7 +19,7 @@ rule assemble_practice_corpus:
     params:
         settings=config["corpus"],
     script:
-        "../scripts/assemble_corpus.py"
+        "../scripts/assemble_practice_corpus.py"
 
 
 rule assemble_study_corpus:
@@ -43,7 +43,7 @@ rule assemble_study_corpus:
     params:
         settings=config["corpus"],
     script:
-        "../scripts/assemble_corpus.py"
+        "../scripts/assemble_study_corpus.py"
 
 
 rule build_casebook:
@@ -87,7 +87,7 @@ rule export_practice_qdpx:
     params:
         name=practice_qdpx_name,
     script:
-        "../scripts/export_qdpx.py"
+        "../scripts/export_practice_qdpx.py"
 
 
 rule export_study_qdpx:
@@ -110,7 +110,7 @@ rule export_study_qdpx:
     params:
         name=f"{config['corpus']['qdpx_project_name']} all practices",
     script:
-        "../scripts/export_qdpx.py"
+        "../scripts/export_study_qdpx.py"
 
 
 rule summarise_practice:

@@ -1,4 +1,4 @@
-from fieldcorpus.runrecord import begin_run, end_run
+from fieldcorpus.provenance.runrecord import begin_run, end_run
 
 
 rule item_lineage:

@@ -41,7 +41,7 @@ rule render_restricted_transcript:
         settings=config["transcription"],
         shareable=False,
     script:
-        "../scripts/render_transcript.py"
+        "../scripts/render_restricted_transcript.py"
 
 
 # Shareable copies come only from the pseudonymised JSON, never from the restricted transcript.
@@ -65,4 +65,4 @@ rule render_shareable_transcript:
         settings=config["transcription"],
         shareable=True,
     script:
-        "../scripts/render_transcript.py"
+        "../scripts/render_shareable_transcript.py"

@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import audit_job
+from fieldcorpus.pipeline.rulescript import run_rule
+from fieldcorpus.provenance.jobs import audit
 
 run_rule(
     snakemake,
-    audit_job,
+    audit,
     config=dict(snakemake.params.config),
     output_tsv=snakemake.params.tsv,
 )

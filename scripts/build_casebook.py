@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import casebook_job
+from fieldcorpus.corpus.jobs import build_casebook
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    casebook_job,
+    build_casebook,
     items=list(snakemake.input.item_units),
     practice=snakemake.wildcards.practice,
     markdown=snakemake.output.markdown,

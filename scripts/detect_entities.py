@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import detect_job
+from fieldcorpus.deid.jobs import detect_entities
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    detect_job,
+    detect_entities,
     units=snakemake.input.units,
     register=snakemake.input.register,
     allow_list=snakemake.input.allow_list,

@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import extract_job
+from fieldcorpus.documents.jobs import extract_document
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    extract_job,
+    extract_document,
     raw=snakemake.input.document,
     inventory=snakemake.input.inventory,
     output=snakemake.output.text,

@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import detection_index_job
+from fieldcorpus.deid.jobs import index_practice_detections
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    detection_index_job,
+    index_practice_detections,
     detections=list(snakemake.input.detections),
     output=snakemake.output.index,
 )

@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import inventory_job
+from fieldcorpus.intake.jobs import inventory_item
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    inventory_job,
+    inventory_item,
     raw=snakemake.input.raw,
     output=snakemake.output.inventory,
     item=snakemake.params.item,

@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import lineage_job
+from fieldcorpus.pipeline.rulescript import run_rule
+from fieldcorpus.provenance.jobs import item_lineage
 
 run_rule(
     snakemake,
-    lineage_job,
+    item_lineage,
     item=dict(snakemake.params.item),
     inputs={
         "inventory": snakemake.input.inventory,

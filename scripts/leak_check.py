@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import leak_check_job
+from fieldcorpus.deid.jobs import leak_check
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    leak_check_job,
+    leak_check,
     shareable_dir=snakemake.params.shareable_dir,
     ledgers=list(snakemake.params.ledgers),
     register=snakemake.input.register,

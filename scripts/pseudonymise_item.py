@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import pseudonymise_job
+from fieldcorpus.deid.jobs import pseudonymise_item
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    pseudonymise_job,
+    pseudonymise_item,
     units=snakemake.input.units,
     detections=snakemake.input.detections,
     ledger=snakemake.params.ledger,

@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import publish_audio_job
+from fieldcorpus.audio.jobs import publish_redacted_audio
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    publish_audio_job,
+    publish_redacted_audio,
     recording=snakemake.input.recording,
     audio=snakemake.input.audio,
     spans=snakemake.input.spans,

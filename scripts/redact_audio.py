@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import redact_audio_job
+from fieldcorpus.audio.jobs import redact_audio
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    redact_audio_job,
+    redact_audio,
     recording=snakemake.input.recording,
     transcript=snakemake.input.transcript,
     anonymisation_log=snakemake.input.anonymisation_log,

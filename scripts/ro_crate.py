@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import crate_job
+from fieldcorpus.pipeline.rulescript import run_rule
+from fieldcorpus.provenance.jobs import ro_crate
 
 run_rule(
     snakemake,
-    crate_job,
+    ro_crate,
     files=list(snakemake.input.files),
     lineage=list(snakemake.input.lineage),
     manifest=snakemake.input.manifest,

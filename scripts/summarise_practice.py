@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import summary_practice_job
+from fieldcorpus.corpus.jobs import summarise_practice
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    summary_practice_job,
+    summarise_practice,
     items=list(snakemake.input.item_units),
     practice=snakemake.wildcards.practice,
     tsv=snakemake.output.tsv,

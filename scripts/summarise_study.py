@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import summary_study_job
+from fieldcorpus.corpus.jobs import summarise_study
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    summary_study_job,
+    summarise_study,
     practice_tsvs=list(snakemake.input.practice_summaries),
     tsv=snakemake.output.tsv,
     html=snakemake.output.html,

@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import transcribe_job
+from fieldcorpus.pipeline.rulescript import run_rule
+from fieldcorpus.transcribe.jobs import transcribe_recording
 
 run_rule(
     snakemake,
-    transcribe_job,
+    transcribe_recording,
     raw=snakemake.input.recording,
     inventory=snakemake.input.inventory,
     output=snakemake.output.transcript,

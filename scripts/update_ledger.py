@@ -1,9 +1,9 @@
-from fieldcorpus.rulescript import run_rule
-from fieldcorpus.stages import ledger_job
+from fieldcorpus.deid.jobs import update_ledger
+from fieldcorpus.pipeline.rulescript import run_rule
 
 run_rule(
     snakemake,
-    ledger_job,
+    update_ledger,
     detection_index=snakemake.input.detection_index,
     detections=list(snakemake.params.detections),
     units=list(snakemake.params.units),

@@ -18,7 +18,7 @@ DEMO = REPO / "demo"
 
 sys.path.insert(0, str(REPO / "scripts"))
 
-from fieldcorpus.crate import without_run_specific  # noqa: E402
+from fieldcorpus.provenance.crate import without_run_specific  # noqa: E402
 
 
 def shared_path(*parts: str) -> Path:

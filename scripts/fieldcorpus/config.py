@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .errors import FieldcorpusError
-from .paths import SCHEMA_DIR
+from fieldcorpus.errors import FieldcorpusError
+from fieldcorpus.paths import SCHEMA_DIR
 
 PATH_KEYS = (
     "manifest",

@@ -205,7 +205,7 @@ def _zip_without_times(data: bytes) -> bytes:
 
 def render(document: dict, fmt: str, pauses: PauseMarks | None = None) -> bytes:
     """One format's bytes; `fmt` is one of TRANSCRIPT_FORMATS or json."""
-    from .files import dump_json
+    from fieldcorpus.files import dump_json
 
     if fmt == "json":
         return dump_json(document).encode("utf-8")

@@ -17,8 +17,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .errors import FieldcorpusError, ManifestError
-from .paths import SCHEMA_DIR
+from fieldcorpus.errors import FieldcorpusError, ManifestError
+from fieldcorpus.paths import SCHEMA_DIR
 
 RECORDING_KINDS = frozenset({"interview", "clinic_review", "workshop", "meeting"})
 MANIFEST_COLUMNS = (

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import FieldcorpusError
+from fieldcorpus.errors import FieldcorpusError
 
 BUNDLED_PREFIX = "bundled:"
 # spaCy pipelines that come as pinned packages in pyproject.toml and envs/nlp.yaml. Named here

@@ -31,7 +31,7 @@ def render_text(document: dict, settings: dict | None = None) -> str:
 
     `settings` (the config's transcription section) switches on pause marks in speech turns."""
     if any("start" in unit for unit in document["units"]):
-        from .formats import PauseMarks, render_turn_text
+        from fieldcorpus.formats import PauseMarks, render_turn_text
 
         return render_turn_text(document, PauseMarks.from_settings(settings))
     lines: list[str] = []

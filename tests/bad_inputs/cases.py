@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.media import demo_speech, write_audio, write_wav
-from tests.unit import document_makers as make
+from tests.support import document_makers as make
+from tests.support.media import demo_speech, write_audio, write_wav
 
 PRACTICE = "P03"
 FOLDER = f"{PRACTICE}/wave1"

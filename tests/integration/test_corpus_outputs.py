@@ -22,9 +22,9 @@ import pytest
 from lxml import etree
 from PIL import Image, PngImagePlugin
 
-from tests.chromium import Chromium
 from tests.conftest import copy_run, shared_path, snakemake
-from tests.refi_client import read_project
+from tests.support.chromium import Chromium
+from tests.support.refi_client import read_project
 
 pytestmark = pytest.mark.integration
 

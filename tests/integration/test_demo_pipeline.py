@@ -135,7 +135,7 @@ def test_zones_have_private_permissions(demo_run):
     for path in [restricted, *restricted.rglob("*")]:
         if (
             path.is_symlink()
-        ):  # links to raw items (fieldcorpus.staging); raw files stay as they are
+        ):  # links to raw items (fieldcorpus.intake.staging); raw files stay as they are
             continue
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path

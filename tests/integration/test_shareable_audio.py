@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile
-from fieldcorpus.ledger import Ledger
+from fieldcorpus.audio.redaction import practice_needles, read_recording, spans_from_tsv
+from fieldcorpus.deid.ledger import Ledger
 from fieldcorpus.manifest import load_register
-from fieldcorpus.redaction import practice_needles, read_recording, spans_from_tsv
-from fieldcorpus.transcription import transcribe_recording
+from fieldcorpus.transcribe.transcription import transcribe_recording
 from lxml import etree
 from rocrate.rocrate import ROCrate
 
 from tests.conftest import copy_run, shared_path, snakemake
-from tests.refi_client import read_project
+from tests.support.refi_client import read_project
 
 pytestmark = pytest.mark.integration
 

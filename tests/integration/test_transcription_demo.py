@@ -14,11 +14,11 @@ from pathlib import Path
 import docx
 import pytest
 import webvtt
-from fieldcorpus.evaluation import attribution_accuracy, word_error_rate
 from fieldcorpus.formats import TRANSCRIPT_FORMATS, clock, turns
-from fieldcorpus.whisper_models import resolve_model
+from fieldcorpus.transcribe.whisper_models import resolve_model
 
 from tests.conftest import DEMO
+from tests.support.evaluation import attribution_accuracy, word_error_rate
 
 pytestmark = pytest.mark.integration
 

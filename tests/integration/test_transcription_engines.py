@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from fieldcorpus.evaluation import normalise, word_error_rate
-from fieldcorpus.transcription import transcribe_recording
-from fieldcorpus.whisper_models import resolve_model
+from fieldcorpus.transcribe.transcription import transcribe_recording
+from fieldcorpus.transcribe.whisper_models import resolve_model
 
 from tests.conftest import DEMO
-from tests.media import demo_speech, write_wav
+from tests.support.evaluation import normalise, word_error_rate
+from tests.support.media import demo_speech, write_wav
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO
-from tests.media import synthetic_recording
+from tests.support.media import synthetic_recording
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,7 @@ PEAK_RSS_LIMIT_MB = 2048
 MEASURE = """
 import json, resource, sys
 sys.path.insert(0, sys.argv[1])
-from fieldcorpus.transcription import transcribe_recording
+from fieldcorpus.transcribe.transcription import transcribe_recording
 settings = {"model": "bundled:tiny.en", "beam_size": 1, "language": "en", "diarization": True}
 result = transcribe_recording(sys.argv[2], "SYN-60", settings, 2, sys.argv[3], speakers=2)
 units = result["units"]

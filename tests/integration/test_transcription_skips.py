@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from fieldcorpus.audio import audio_windows
-from fieldcorpus.diarization import speech_regions
-from fieldcorpus.transcription import transcribe_recording
+from fieldcorpus.transcribe.decode import audio_windows
+from fieldcorpus.transcribe.diarization import speech_regions
+from fieldcorpus.transcribe.transcription import transcribe_recording
 
 from tests.conftest import DEMO, REPO
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from fieldcorpus.audit import findings_to_tsv, run_audit, summary
-from fieldcorpus.cli import main
+from fieldcorpus.cli.main import main
 from fieldcorpus.paths import PROJECT_ROOT
+from fieldcorpus.provenance.audit import findings_to_tsv, run_audit, summary
 
-from tests.unit.provenance_study import PIPELINE, make_study_with_crate, manifest_row
+from tests.support.provenance_study import PIPELINE, make_study_with_crate, manifest_row
 
 
 def audit(study):

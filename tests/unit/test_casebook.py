@@ -1,7 +1,7 @@
 import re
 from html.parser import HTMLParser
 
-from fieldcorpus.casebook import (
+from fieldcorpus.corpus.casebook import (
     casebook_html,
     casebook_markdown,
     item_heading,
@@ -10,7 +10,7 @@ from fieldcorpus.casebook import (
     table_rows,
 )
 
-from tests.items import document_item, small_study, write_items
+from tests.support.items import document_item, small_study, write_items
 
 
 def p01(tmp_path):

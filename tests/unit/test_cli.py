@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from fieldcorpus.cli import SUBCOMMANDS
+from fieldcorpus.cli.main import SUBCOMMANDS
 
 from tests.conftest import DEMO, REPO
 
@@ -59,7 +59,7 @@ def test_status_tsv_and_review_apply(workdir):
 
 
 def test_review_lists_the_items_the_gate_withheld_without_their_text(workdir):
-    from fieldcorpus.residual import hits_to_tsv
+    from fieldcorpus.deid.residual import hits_to_tsv
 
     gate = workdir / "results/restricted/review/gate/P02"
     gate.mkdir(parents=True)

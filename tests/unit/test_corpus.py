@@ -3,9 +3,9 @@ import json
 
 import pandas as pd
 import pyarrow.parquet as pq
-from fieldcorpus.corpus import CORPUS_SCHEMA, build_corpus, data_dictionary, write_corpus
+from fieldcorpus.corpus.tables import CORPUS_SCHEMA, build_corpus, data_dictionary, write_corpus
 
-from tests.items import small_study, write_items
+from tests.support.items import small_study, write_items
 
 
 def written(tmp_path):

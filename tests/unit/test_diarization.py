@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from fieldcorpus.audio import SAMPLE_RATE, load_audio
-from fieldcorpus.diarization import (
+from fieldcorpus.transcribe.decode import SAMPLE_RATE, load_audio
+from fieldcorpus.transcribe.diarization import (
     SpeakerTimeline,
     assign_speakers,
     cluster_voices,
@@ -16,9 +16,9 @@ from fieldcorpus.diarization import (
     speaker_timeline,
     speech_regions,
 )
-from fieldcorpus.evaluation import attribution_accuracy
 
 from tests.conftest import DEMO
+from tests.support.evaluation import attribution_accuracy
 
 
 def word(text: str, start: float, end: float) -> dict:
@@ -43,7 +43,7 @@ def test_clustering_uses_the_given_count_and_estimates_it_otherwise():
 
 
 def test_long_recordings_cluster_a_sample_and_assign_the_rest(monkeypatch):
-    import fieldcorpus.diarization as diarization
+    import fieldcorpus.transcribe.diarization as diarization
 
     monkeypatch.setattr(diarization, "MAX_CLUSTERED", 50)
     rng = np.random.default_rng(11)

@@ -12,13 +12,13 @@ import zipfile
 
 import jiwer
 import pytest
-from fieldcorpus.documents import extract_document
+from fieldcorpus.documents.extract import extract_document
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.units import markdown_table, render_text, table_cells
 from fpdf import FPDF
 
 from tests.conftest import REPO, shared_path
-from tests.unit import document_makers as make
+from tests.support import document_makers as make
 
 SETTINGS = {
     "ocr": True,
@@ -526,7 +526,7 @@ def test_raw_files_are_left_untouched(tmp_path):
 _MEASURE = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from fieldcorpus.documents import extract_document
+from fieldcorpus.documents.extract import extract_document
 
 
 def peak_mib():  # VmHWM starts afresh at exec (ru_maxrss would carry pytest's own peak over)

@@ -1,5 +1,5 @@
 import pytest
-from fieldcorpus.identifiers import (
+from fieldcorpus.deid.identifiers import (
     birth_plausible,
     find_identifiers,
     find_practice_names,

@@ -7,10 +7,10 @@ import zipfile
 
 import pytest
 from fieldcorpus.errors import FieldcorpusError
-from fieldcorpus.inventory import inventory_item, sniff_media_type
+from fieldcorpus.intake.inventory import inventory_item, sniff_media_type
 from fieldcorpus.manifest import Item
 
-from tests.unit import document_makers as make
+from tests.support import document_makers as make
 
 
 def _item(kind: str = "document") -> Item:

@@ -5,9 +5,9 @@ import zipfile
 import docx
 import pandas as pd
 import pytest
+from fieldcorpus.deid.leakcheck import check_tree, raise_if_document_leaks, raise_on_leaks
+from fieldcorpus.deid.ledger import Ledger
 from fieldcorpus.errors import LeakError
-from fieldcorpus.leakcheck import check_tree, raise_if_document_leaks, raise_on_leaks
-from fieldcorpus.ledger import Ledger
 from fieldcorpus.manifest import RegisterEntry
 
 REGISTER = [RegisterEntry("P01", "person", "Sarah Mitchell", ("Dr Mitchell",), "gp")]
@@ -184,9 +184,10 @@ def test_the_crate_is_checked_when_written_not_by_the_tree_scan(shareable):
 def test_markup_is_not_text_a_ledger_entry_nav_fails_only_on_the_casebooks_text(tmp_path):
     """casebook.html has <nav> and a 'nav ul' style rule; a person called Nav is found only
     where the pages' text names them (HTML, Markdown, XML and DOCX alike)."""
-    from fieldcorpus.stages import casebook_job, qdpx_job, transcript_formats_job
+    from fieldcorpus.corpus.jobs import build_casebook, export_practice_qdpx
+    from fieldcorpus.transcribe.jobs import render_shareable_transcript
 
-    from tests.items import speech_item, write_items
+    from tests.support.items import speech_item, write_items
 
     nav = Ledger(
         [
@@ -206,10 +207,10 @@ def test_markup_is_not_text_a_ledger_entry_nav_fails_only_on_the_casebooks_text(
         item = speech_item("P01-W1-INT-01", "P01", 1, "2025-03-11", turns=[(0, 2, "S1", text)])
         items = [str(p) for p in write_items(root, [item])]
         casebook = root / "casebook" / "P01"
-        casebook_job(items, "P01", str(casebook / "casebook.md"), str(casebook / "casebook.html"))
+        build_casebook(items, "P01", str(casebook / "casebook.md"), str(casebook / "casebook.html"))
         docx_path = str(root / "items" / "P01" / "P01-W1-INT-01.docx")
-        transcript_formats_job(items[0], {"docx": docx_path}, {}, shareable=True)
-        qdpx_job(items, [docx_path], str(root / "qda" / "P01.qdpx"), "Study P01")
+        render_shareable_transcript(items[0], {"docx": docx_path}, {}, shareable=True)
+        export_practice_qdpx(items, [docx_path], str(root / "qda" / "P01.qdpx"), "Study P01")
         (root / "items" / "P01" / "P01-W1-INT-01.xml").write_text(
             f"<nav class='nav' id='nav'><p title='contents'>{text}</p></nav>"
         )

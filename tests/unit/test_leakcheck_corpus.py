@@ -5,12 +5,12 @@ another practice's text)."""
 import json
 
 import pytest
-from fieldcorpus.leakcheck import check_tree
-from fieldcorpus.ledger import Ledger
+from fieldcorpus.corpus.qdpx import write_qdpx
+from fieldcorpus.deid.leakcheck import check_tree
+from fieldcorpus.deid.ledger import Ledger
 from fieldcorpus.manifest import RegisterEntry
-from fieldcorpus.qdpx import write_qdpx
 
-from tests.items import small_study
+from tests.support.items import small_study
 
 REGISTER = [RegisterEntry("P01", "person", "Sarah Mitchell", ("Dr Mitchell",), "gp")]
 # "Watch" was mistaken for a name in P01 and replaced there; P02 may say "watch" innocently.

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fieldcorpus.cluster import gpu_request_problem
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.models import (
     check_models_cached,
@@ -18,6 +17,7 @@ from fieldcorpus.models import (
     missing_models,
     spacy_pipeline,
 )
+from fieldcorpus.pipeline.cluster import gpu_request_problem
 
 from tests.conftest import REPO
 

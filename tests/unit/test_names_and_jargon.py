@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fieldcorpus.entities import detect_entities, load_ner
-from fieldcorpus.ledger import FIRST_NAME_SOURCE, Ledger, link_first_names, update_ledger
+from fieldcorpus.deid.entities import detect_entities, load_ner
+from fieldcorpus.deid.ledger import FIRST_NAME_SOURCE, Ledger, link_first_names, update_ledger
+from fieldcorpus.deid.pseudonymise import pseudonymise_units
 from fieldcorpus.manifest import RegisterEntry, load_allow_list
-from fieldcorpus.pseudonymise import pseudonymise_units
 
 ALLOW = load_allow_list(Path(__file__).resolve().parents[2] / "config" / "allow_list.txt")
 REGISTER = [RegisterEntry("P01", "person", "Rhiannon Pryce", ("Nurse Pryce",), "nurse")]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fieldcorpus.files import sha256_file
-from fieldcorpus.provenance import (
+from fieldcorpus.provenance.lineage import (
     LOCAL_PATH,
     code_digest,
     components,
@@ -21,7 +21,7 @@ from fieldcorpus.provenance import (
     spacy_model_facts,
 )
 
-from tests.unit.provenance_study import ITEMS, make_study, read
+from tests.support.provenance_study import ITEMS, make_study, read
 
 
 def test_lineage_names_the_raw_file_by_checksum_only_in_the_shareable_half(tmp_path):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from fieldcorpus.crate import (
+from fieldcorpus.files import sha256_file
+from fieldcorpus.provenance.crate import (
     CRATE_NAME,
     RUN_ACTION,
     build_crate,
@@ -12,10 +13,9 @@ from fieldcorpus.crate import (
     without_run_specific,
     write_crate,
 )
-from fieldcorpus.files import sha256_file
 from rocrate.rocrate import ROCrate
 
-from tests.unit.provenance_study import ITEMS, crate_for, make_study
+from tests.support.provenance_study import ITEMS, crate_for, make_study
 
 
 def test_crate_loads_and_lists_every_shareable_file_with_its_sha256(tmp_path):

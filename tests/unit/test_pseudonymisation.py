@@ -5,11 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-from fieldcorpus.entities import detect_entities, load_ner
-from fieldcorpus.ledger import Ledger, update_ledger
+from fieldcorpus.deid.entities import detect_entities, load_ner
+from fieldcorpus.deid.ledger import Ledger, update_ledger
+from fieldcorpus.deid.pseudonymise import pseudonymise_units
+from fieldcorpus.deid.review import review_html, review_rows
 from fieldcorpus.manifest import RegisterEntry
-from fieldcorpus.pseudonymise import pseudonymise_units
-from fieldcorpus.review import review_html, review_rows
 
 REGISTER = [
     RegisterEntry("P01", "person", "Sarah Mitchell", ("Dr Mitchell", "Sarah"), "gp", "[GP 1]"),
@@ -230,8 +230,8 @@ def test_unmatched_capitalised_words_are_replaced_and_queued_for_review(tmp_path
 
 
 def test_a_transcripts_shareable_txt_carries_pause_marks_when_configured(tmp_path, nlp):
+    from fieldcorpus.deid.jobs import pseudonymise_item
     from fieldcorpus.files import read_json
-    from fieldcorpus.stages import pseudonymise_job
 
     item = {"item_id": "I1", "wave": 1, "collected_on": "2025-03-11"}
     speech = [
@@ -243,7 +243,7 @@ def test_a_transcripts_shareable_txt_carries_pause_marks_when_configured(tmp_pat
     (tmp_path / "units.json").write_text(json.dumps({"item": item, "units": speech}))
     (tmp_path / "detections.json").write_text(json.dumps({"detections": detections}))
     out = {name: str(tmp_path / name) for name in ("out.json", "out.txt", "log.tsv")}
-    pseudonymise_job(
+    pseudonymise_item(
         str(tmp_path / "units.json"),
         str(tmp_path / "detections.json"),
         str(tmp_path / "P01.tsv"),
@@ -260,8 +260,8 @@ def test_a_transcripts_shareable_txt_carries_pause_marks_when_configured(tmp_pat
 
 
 def test_the_detection_index_lists_items_in_ledger_order_and_catches_a_changed_file(tmp_path):
+    from fieldcorpus.deid.ledger import check_detection_index, detection_index
     from fieldcorpus.errors import FieldcorpusError
-    from fieldcorpus.ledger import check_detection_index, detection_index
 
     paths = []
     for item_id, key in [("P01-W2-INT-01", "00002|2025-06-01|P01-W2-INT-01"),

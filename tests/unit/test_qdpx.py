@@ -6,14 +6,21 @@ import docx
 import numpy as np
 import pytest
 import soundfile
+from fieldcorpus.corpus.qdpx import (
+    NAMESPACE,
+    build_project,
+    guid,
+    qdpx_bytes,
+    sync_points,
+    write_qdpx,
+)
 from fieldcorpus.errors import FieldcorpusError
-from fieldcorpus.qdpx import NAMESPACE, build_project, guid, qdpx_bytes, sync_points, write_qdpx
 from fieldcorpus.units import render_text
 from lxml import etree
 
 from tests.conftest import shared_path
-from tests.items import document_item, small_study, speech_item
-from tests.refi_client import read_project
+from tests.support.items import document_item, small_study, speech_item
+from tests.support.refi_client import read_project
 
 NS = {"q": NAMESPACE}
 

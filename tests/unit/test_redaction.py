@@ -5,11 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile
-from fieldcorpus.errors import FieldcorpusError
-from fieldcorpus.files import RESTRICTED_FILE_MODE, SHAREABLE_FILE_MODE
-from fieldcorpus.ledger import Ledger
-from fieldcorpus.manifest import RegisterEntry
-from fieldcorpus.redaction import (
+from fieldcorpus.audio.redaction import (
     CheckOutcome,
     EarResult,
     Recording,
@@ -35,8 +31,12 @@ from fieldcorpus.redaction import (
     word_offsets,
     write_recording,
 )
+from fieldcorpus.deid.ledger import Ledger
+from fieldcorpus.errors import FieldcorpusError
+from fieldcorpus.files import RESTRICTED_FILE_MODE, SHAREABLE_FILE_MODE
+from fieldcorpus.manifest import RegisterEntry
 
-from tests.media import DEMO_RECORDING
+from tests.support.media import DEMO_RECORDING
 
 UNIT = {
     "id": "u00001",
@@ -219,8 +219,8 @@ def test_no_tag_of_the_raw_file_reaches_the_copy(tmp_path):
 
 
 def test_lossy_sources_decode_to_float_and_wav_keeps_them_exactly(tmp_path):
-    from tests.media import demo_speech
-    from tests.media import write_audio as encode
+    from tests.support.media import demo_speech
+    from tests.support.media import write_audio as encode
 
     mp3 = encode(tmp_path / "speech.mp3", demo_speech(5.0), "mp3")
     decoded = read_recording(mp3, "test")
@@ -298,7 +298,7 @@ def test_the_check_hears_ledger_originals_and_register_aliases_of_the_practice_o
 
 @pytest.mark.parametrize("fmt", ["flac", "wav"])
 def test_the_leak_check_reads_audio_tags(tmp_path, fmt):
-    from fieldcorpus.leakcheck import content_text
+    from fieldcorpus.deid.leakcheck import content_text
 
     samples = demo_recording().samples[:16000]
     tagged = tmp_path / f"tagged.{fmt}"
@@ -311,7 +311,7 @@ def test_the_leak_check_reads_audio_tags(tmp_path, fmt):
 
 
 def test_the_leak_check_reads_id3_tags():
-    from fieldcorpus.leakcheck import content_text
+    from fieldcorpus.deid.leakcheck import content_text
 
     title = "Interview Sarah Mitchell".encode("utf-16")
     frame = b"TIT2" + (len(title) + 1).to_bytes(4, "big") + b"\x00\x00\x01" + title

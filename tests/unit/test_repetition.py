@@ -4,11 +4,16 @@ swallowed span decoded again by the real engine or marked [inaudible]."""
 from __future__ import annotations
 
 import pytest
-from fieldcorpus.audio import AudioWindow
-from fieldcorpus.repetition import INAUDIBLE, cut_time, find_loop, mend
-from fieldcorpus.transcription import Segment, TranscriptionOptions, _without_loop, make_engine
+from fieldcorpus.transcribe.decode import AudioWindow
+from fieldcorpus.transcribe.repetition import INAUDIBLE, cut_time, find_loop, mend
+from fieldcorpus.transcribe.transcription import (
+    Segment,
+    TranscriptionOptions,
+    _without_loop,
+    make_engine,
+)
 
-from tests.media import demo_speech
+from tests.support.media import demo_speech
 
 LOOPS = [
     ("It was about 90,000,000,000,000,000,000,000,000,000,000,000 pounds", "It was about 90,000"),

@@ -5,18 +5,18 @@ import copy
 import json
 
 import pytest
-from fieldcorpus.errors import FieldcorpusError
-from fieldcorpus.residual import Release, find_shapes, read_hits, scan_tree, scan_units
-from fieldcorpus.stages import (
-    casebook_job,
-    corpus_job,
-    pseudonymise_job,
-    qdpx_job,
-    summary_practice_job,
-    transcript_formats_job,
+from fieldcorpus.corpus.jobs import (
+    assemble_practice_corpus,
+    build_casebook,
+    export_practice_qdpx,
+    summarise_practice,
 )
+from fieldcorpus.deid.jobs import pseudonymise_item
+from fieldcorpus.deid.residual import Release, find_shapes, read_hits, scan_tree, scan_units
+from fieldcorpus.errors import FieldcorpusError
+from fieldcorpus.transcribe.jobs import render_shareable_transcript
 
-from tests.items import document_item, speech_item, write_items
+from tests.support.items import document_item, speech_item, write_items
 
 NOTHING = Release(frozenset())
 
@@ -141,9 +141,9 @@ def shareable_tree(root, planted: str | None = None):
         for key, fmt in (("txt", "txt"), ("vtt", "vtt"), ("srt", "srt"), ("docx", "docx"))
     }
     outputs["maxqda_txt"] = f"{stem}.maxqda.txt"
-    transcript_formats_job(items[0], outputs, {"pause_marks": True}, shareable=True)
+    render_shareable_transcript(items[0], outputs, {"pause_marks": True}, shareable=True)
     corpus = root / "corpus" / "P01"
-    corpus_job(
+    assemble_practice_corpus(
         items,
         str(corpus / "corpus.parquet"),
         str(corpus / "corpus.csv"),
@@ -152,10 +152,10 @@ def shareable_tree(root, planted: str | None = None):
         str(corpus / "data-dictionary.md"),
     )
     casebook = root / "casebook" / "P01"
-    casebook_job(items, "P01", str(casebook / "casebook.md"), str(casebook / "casebook.html"))
-    qdpx_job(items, [outputs["docx"]], str(root / "qda" / "P01.qdpx"), "Study P01")
+    build_casebook(items, "P01", str(casebook / "casebook.md"), str(casebook / "casebook.html"))
+    export_practice_qdpx(items, [outputs["docx"]], str(root / "qda" / "P01.qdpx"), "Study P01")
     summary = root / "summaries" / "P01"
-    summary_practice_job(items, "P01", str(summary / "summary.tsv"), str(summary / "t.png"), 50)
+    summarise_practice(items, "P01", str(summary / "summary.tsv"), str(summary / "t.png"), 50)
     return root
 
 
@@ -188,7 +188,7 @@ def test_a_planted_shape_is_found_in_every_shareable_format(tmp_path, planted):
 
 
 def test_pseudonymisation_withholds_an_item_with_a_residual_shape(tmp_path):
-    from fieldcorpus.ledger import update_ledger
+    from fieldcorpus.deid.ledger import update_ledger
 
     item = speech_item(
         "P02-W1-CLN-01",
@@ -218,7 +218,7 @@ def test_pseudonymisation_withholds_an_item_with_a_residual_shape(tmp_path):
     earlier.write_text("made from the item's earlier text")
     arguments["made_from_item"] = [str(earlier), str(tmp_path / "never-made.csv")]
     with pytest.raises(FieldcorpusError) as caught:
-        pseudonymise_job(**arguments)
+        pseudonymise_item(**arguments)
     message = str(caught.value)
     assert "item P02-W1-CLN-01" in message and "unit u00002 (NHS number shape)" in message
     assert "7900749" not in message and "withheld" in message
@@ -229,7 +229,7 @@ def test_pseudonymisation_withholds_an_item_with_a_residual_shape(tmp_path):
     ]
     (tmp_path / "allow_list.txt").write_text("999 790 0749  # reviewed: a test-range number\n")
     earlier.write_text("kept when the item passes")
-    pseudonymise_job(**arguments)
+    pseudonymise_item(**arguments)
     assert read_hits(arguments["gate_hits"]) == [] and earlier.exists()
     assert json.loads((out / "P02-W1-CLN-01.json").read_text())["units"][1]["text"].endswith(
         "0749."

@@ -5,8 +5,13 @@ import shutil
 import docx
 import pytest
 from fieldcorpus.errors import ManifestError
+from fieldcorpus.intake.scan import (
+    propose_rows,
+    read_manifest_rows,
+    rows_to_tsv,
+    validate_with_manifest,
+)
 from fieldcorpus.manifest import load_manifest
-from fieldcorpus.scan import propose_rows, read_manifest_rows, rows_to_tsv, validate_with_manifest
 from fpdf import FPDF
 
 from tests.conftest import DEMO

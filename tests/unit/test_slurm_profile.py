@@ -7,7 +7,7 @@ import re
 import tomllib
 
 import yaml
-from fieldcorpus.cluster import preflight_problem
+from fieldcorpus.pipeline.cluster import preflight_problem
 
 from tests.conftest import REPO
 

@@ -4,9 +4,9 @@ import shutil
 import time
 
 import pytest
+from fieldcorpus.cli.status import collect_status, status_table, status_tsv
 from fieldcorpus.manifest import load_manifest
-from fieldcorpus.status import collect_status, status_table, status_tsv
-from fieldcorpus.workspace import Workspace
+from fieldcorpus.pipeline.workspace import Workspace
 
 from tests.conftest import DEMO, REPO
 
@@ -78,7 +78,7 @@ def test_a_failed_leak_check_newer_than_its_report_is_shown(workspace):
 def test_the_gate_result_stands_beside_the_leak_check(workspace):
     """An item the residual-identifier gate withheld shows as WITHHELD in its wave even when
     the leak check passed; its hits count as open review entries."""
-    from fieldcorpus.residual import hits_to_tsv
+    from fieldcorpus.deid.residual import hits_to_tsv
 
     manifest = load_manifest(workspace.manifest, workspace.fieldwork)
     p02_wave1 = sorted(
@@ -103,7 +103,7 @@ def test_the_gate_result_stands_beside_the_leak_check(workspace):
     ]
     touch(gate / f"{p02_wave1[0]}.tsv", hits_to_tsv([]))
     assert rows_of(workspace, manifest)[("P02", 1)].gate == "passed"
-    from fieldcorpus.residual import tree_rows_to_tsv
+    from fieldcorpus.deid.residual import tree_rows_to_tsv
 
     found = [{"file": "corpus/all/corpus.csv", "item_id": "-", "kinds": "phone shape"}]
     touch(gate.parent / "shareable-files.tsv", tree_rows_to_tsv(found))

@@ -1,6 +1,6 @@
 import io
 
-from fieldcorpus.summaries import (
+from fieldcorpus.corpus.summaries import (
     COLUMNS,
     read_tsv,
     summary_rows,
@@ -10,7 +10,7 @@ from fieldcorpus.summaries import (
 )
 from PIL import Image
 
-from tests.items import small_study, speech_item
+from tests.support.items import small_study, speech_item
 
 
 def by_cell(rows):

@@ -5,12 +5,12 @@ import re
 
 import pytest
 import yaml
-from fieldcorpus.entities import load_ner
-from fieldcorpus.identifiers import nhs_number_is_valid
+from fieldcorpus.deid.entities import load_ner
+from fieldcorpus.deid.identifiers import nhs_number_is_valid
 from fieldcorpus.manifest import load_allow_list
-from fieldcorpus.synthetic import generate, pseudonymise_study, score
 
 from tests.conftest import REPO
+from tests.support.synthetic import generate, pseudonymise_study, score
 
 
 def test_the_same_seed_gives_the_same_study_and_spans_point_at_their_strings():

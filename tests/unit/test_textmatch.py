@@ -1,4 +1,4 @@
-from fieldcorpus.textmatch import compile_alternation, normalise, within_one_edit
+from fieldcorpus.deid.textmatch import compile_alternation, normalise, within_one_edit
 
 
 def test_normalise_folds_case_space_and_possessive():

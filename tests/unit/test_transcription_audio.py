@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fieldcorpus.audio import (
+from fieldcorpus.errors import FieldcorpusError
+from fieldcorpus.transcribe.decode import (
     SAMPLE_RATE,
     audio_windows,
     ends_early,
@@ -12,9 +13,8 @@ from fieldcorpus.audio import (
     quietest_cut,
     recording_duration,
 )
-from fieldcorpus.errors import FieldcorpusError
 
-from tests.media import demo_speech, write_audio, write_wav
+from tests.support.media import demo_speech, write_audio, write_wav
 
 CONTAINERS = [
     ("clip.mp3", "mp3", {}),
@@ -100,7 +100,7 @@ def test_an_mp3_cut_short_decodes_to_less_than_its_header_gives(tmp_path):
 
 
 def test_uncovered_speech_finds_speech_that_no_word_overlaps():
-    from fieldcorpus.transcription import Segment, uncovered_speech
+    from fieldcorpus.transcribe.transcription import Segment, uncovered_speech
 
     regions = [(0.4, 6.0), (6.7, 10.6), (11.4, 13.7), (20.0, 28.5)]
     # One sentence whose words the aligner placed 20-28 s in: 0.4-13.7 s was skipped.
@@ -117,8 +117,8 @@ def test_uncovered_speech_finds_speech_that_no_word_overlaps():
 
 
 def test_a_window_that_skipped_speech_is_decoded_again_by_speech_region():
-    from fieldcorpus.audio import AudioWindow
-    from fieldcorpus.transcription import (
+    from fieldcorpus.transcribe.decode import AudioWindow
+    from fieldcorpus.transcribe.transcription import (
         Segment,
         TranscriptionOptions,
         _recover_skipped_speech,

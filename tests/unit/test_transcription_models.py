@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import sha256_file
-from fieldcorpus.transcription import TranscriptionOptions, speaker_roles
-from fieldcorpus.whisper_models import (
+from fieldcorpus.transcribe.transcription import TranscriptionOptions, speaker_roles
+from fieldcorpus.transcribe.whisper_models import (
     _openai_state_dict,
     load_openai_model,
     openai_checkpoint,

@@ -1,4 +1,4 @@
-from fieldcorpus.truecase import case_style, is_ordinary_word, truecase
+from fieldcorpus.deid.truecase import case_style, is_ordinary_word, truecase
 
 
 def test_case_style():

@@ -2,11 +2,11 @@
 speaker's units, table columns by header, and full dates settled by their surroundings."""
 
 import pytest
-from fieldcorpus.entities import detect_entities, load_ner
-from fieldcorpus.ledger import Ledger, update_ledger
+from fieldcorpus.deid.entities import detect_entities, load_ner
+from fieldcorpus.deid.ledger import Ledger, update_ledger
+from fieldcorpus.deid.pseudonymise import pseudonymise_units
+from fieldcorpus.deid.unitcontext import answers, column_type, table_column_hits, turn_number_hits
 from fieldcorpus.manifest import RegisterEntry
-from fieldcorpus.pseudonymise import pseudonymise_units
-from fieldcorpus.unitcontext import answers, column_type, table_column_hits, turn_number_hits
 from fieldcorpus.units import markdown_table
 
 REGISTER = [RegisterEntry("P01", "person", "Helen Carter", ("Helen",), "nurse")]
@@ -254,7 +254,7 @@ def _csv(path):
 
 
 def _pdf(path):
-    from tests.unit.document_makers import pdf_document
+    from tests.support.document_makers import pdf_document
 
     pdf_document(path, [["Reliever audit."]], tables={1: TABLE})
 
@@ -264,7 +264,7 @@ def _pdf(path):
     [(".pdf", _pdf), (".docx", _docx), (".odt", _odt), (".csv", _csv), (".xlsx", _xlsx)],
 )
 def test_table_columns_in_every_extracted_format(tmp_path, suffix, make):
-    from fieldcorpus.documents import extract_document
+    from fieldcorpus.documents.extract import extract_document
 
     path = tmp_path / f"audit{suffix}"
     make(path)

@@ -1,0 +1,5 @@
+import sys
+
+from fieldcorpus.cli.main import main
+
+sys.exit(main())

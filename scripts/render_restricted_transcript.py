@@ -1,0 +1,11 @@
+from fieldcorpus.pipeline.rulescript import run_rule
+from fieldcorpus.transcribe.jobs import render_restricted_transcript
+
+run_rule(
+    snakemake,
+    render_restricted_transcript,
+    units=snakemake.input.units,
+    outputs=dict(snakemake.output.items()),
+    settings=dict(snakemake.params.settings),
+    shareable=bool(snakemake.params.shareable),
+)
