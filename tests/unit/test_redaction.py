@@ -15,6 +15,7 @@ from fieldcorpus.audio.redaction import (
     coverage,
     describe_ear,
     heard_passages,
+    merge_passages,
     pitch_shift,
     practice_needles,
     publish,
@@ -342,6 +343,11 @@ def test_coverage_is_decoded_between_the_bleeps():
     spans = [Span(1.0, 2.0, "[GP 1]", "u1", "word"), Span(1.5, 3.0, "[Town 1]", "u2", "word")]
     assert between_spans(spans, 10.0) == [(0.0, 1.0), (3.0, 10.0)]
     assert between_spans([Span(0.0, 4.0, "[GP 1]", "u1", "word")], 4.0) == []
+
+
+def test_one_name_heard_by_two_decodes_is_one_passage():
+    heard = [(20.3, 21.0), (2.0, 2.2), (20.4, 21.1), (2.0, 2.24), (5.1, 5.9)]
+    assert merge_passages(heard) == [(2.0, 2.24), (5.1, 5.9), (20.3, 21.1)]
 
 
 def test_the_default_ears_are_the_configured_one_and_an_independent_one():

@@ -568,8 +568,19 @@ def listen(
             clip_units = transcribe_clips(audio, item_id, settings, clips, threads)
             passages += heard_passages(clip_units, pattern)
             share = coverage(original_units, spans, clip_units)
-        results.append(EarResult(describe_ear(settings), sorted(set(passages)), share, units))
+        results.append(EarResult(describe_ear(settings), merge_passages(passages), share, units))
     return results
+
+
+def merge_passages(passages: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Passages in time order, overlapping ones as one (two decodes hear one name twice)."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(passages):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def repair_spans(
@@ -648,7 +659,7 @@ def check_and_repair(
             log.info(
                 "item %s: round %d, %s: %s", item_id, number, ear.ear, ear.result(min_coverage)
             )
-        passages = sorted({p for ear in heard for p in ear.passages})
+        passages = merge_passages([p for ear in heard for p in ear.passages])
         share = heard[0].coverage if heard else 1.0
         if not passages and share >= min_coverage:
             return CheckOutcome("pass", spans, copy, rounds)
@@ -662,11 +673,12 @@ def check_and_repair(
             return CheckOutcome(_failed(passages), spans, copy, rounds, failure)
         repaired, far = repair_spans(spans, passages, padding, reach, envelope, number + 1)
         if far:
+            far = merge_passages(far)
             failure = heard_failure(
                 item_id,
                 far,
-                f"heard more than {reach:g} s from every bleep (the word timings do not fit "
-                f"the audio, so the copy is not patched)",
+                f"heard more than {reach:g} s from every bleep (the word timings do not fit the "
+                f"audio; such a copy is not patched)",
             )
             return CheckOutcome(_failed(far), spans, copy, rounds, failure)
         spans = repaired
