@@ -135,23 +135,6 @@ def test_every_recording_is_published(audio_run, demo_run):
         assert restricted.stat().st_mode & 0o777 == 0o600
 
 
-def test_no_decoder_hears_a_name_in_a_published_copy_yet_all_hear_the_asthma_talk(
-    audio_run, hard_hearing
-):
-    for item_id, practice in SHARED_ITEMS.items():
-        pattern = needles(audio_run, practice)
-        original = text_of(audio_run / RESTRICTED / f"transcripts/{practice}/{item_id}.json")
-        assert pattern.search(original), f"{item_id}: the original names nobody: a weak test"
-        said = [word for word in ASTHMA_WORDS if word in original.lower()]
-        for ear, heard in hard_hearing[item_id]:
-            assert pattern.search(heard) is None, f"{item_id}: {ear} hears a name in the copy"
-            kept = [word for word in said if word in heard.lower()]
-            # A bleep may clip the word beside it ('temp-' for template): most, not all, survive.
-            assert len(kept) >= min(len(said), max(2, 0.6 * len(said))), (
-                f"{item_id}: {ear} heard only {kept} of {said}"
-            )
-
-
 def test_the_redaction_log_records_every_ear_and_round(audio_run):
     for item_id, practice in SHARED_ITEMS.items():
         log = read_tsv(audio_run / RESTRICTED / f"redaction-log/{practice}/{item_id}.tsv")
@@ -277,6 +260,23 @@ def test_lineage_crate_and_leak_check_list_the_audio(audio_run):
             None,
             "other",
         ]
+
+
+def test_no_decoder_hears_a_name_in_a_published_copy_yet_all_hear_the_asthma_talk(
+    audio_run, hard_hearing
+):
+    for item_id, practice in SHARED_ITEMS.items():
+        pattern = needles(audio_run, practice)
+        original = text_of(audio_run / RESTRICTED / f"transcripts/{practice}/{item_id}.json")
+        assert pattern.search(original), f"{item_id}: the original names nobody: a weak test"
+        said = [word for word in ASTHMA_WORDS if word in original.lower()]
+        for ear, heard in hard_hearing[item_id]:
+            assert pattern.search(heard) is None, f"{item_id}: {ear} hears a name in the copy"
+            kept = [word for word in said if word in heard.lower()]
+            # A bleep may clip the word beside it ('temp-' for template): most, not all, survive.
+            assert len(kept) >= min(len(said), max(2, 0.6 * len(said))), (
+                f"{item_id}: {ear} heard only {kept} of {said}"
+            )
 
 
 def run_with_shifted_timings(demo_run, tmp_path: Path, seconds: float):
