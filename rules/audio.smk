@@ -3,11 +3,11 @@
 rule redact_audio:
     input:
         recording=recording_file,
-        transcript=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
-        anonymisation_log=f"{RESTRICTED}/anonymisation-log/{{practice}}/{{item_id}}.tsv",
+        transcript=LAYOUT.transcript(),
+        anonymisation_log=LAYOUT.anonymisation_log(),
     output:
-        audio=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
-        spans=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.spans.tsv",
+        audio=LAYOUT.restricted_audio(ext=AUDIO_EXT),
+        spans=LAYOUT.restricted_audio(ext="spans.tsv"),
     log:
         "logs/redact_audio/{practice}/{item_id}.log",
     benchmark:
@@ -25,17 +25,19 @@ rule redact_audio:
         "../scripts/redact_audio.py"
 
 
-# The redaction log is a param, not an output (like the ledger): a failed check keeps its record.
+# The redaction log and the repaired copy are params, not outputs (like the ledger): a failed
+# check keeps its record. Repair renders from the recording again, so it is an input here too.
 rule publish_redacted_audio:
     input:
-        audio=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
-        spans=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.spans.tsv",
-        transcript=f"{RESTRICTED}/transcripts/{{practice}}/{{item_id}}.json",
-        ledger_state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
+        recording=recording_file,
+        audio=LAYOUT.restricted_audio(ext=AUDIO_EXT),
+        spans=LAYOUT.restricted_audio(ext="spans.tsv"),
+        transcript=LAYOUT.transcript(),
+        ledger_state=LAYOUT.ledger_state(),
         register=config["register"],
     output:
-        audio=f"{SHAREABLE}/audio/{{practice}}/{{item_id}}.{AUDIO_EXT}",
-        check=f"{RESTRICTED}/audio/{{practice}}/{{item_id}}.check.json",
+        audio=LAYOUT.shareable_audio(ext=AUDIO_EXT),
+        check=LAYOUT.restricted_audio(ext="check.json"),
     log:
         "logs/publish_redacted_audio/{practice}/{item_id}.log",
     benchmark:
@@ -45,11 +47,12 @@ rule publish_redacted_audio:
     threads: config["transcription"].get("threads", 2)
     resources:
         mem_mb=4000,
-        runtime=240,
+        runtime=480,
     params:
         item=item_record,
         ledger=practice_ledger,
         redaction_log=redaction_log_path,
+        work_audio=repaired_audio_path,
         settings=config["transcription"],
         audio_settings=AUDIO,
     script:

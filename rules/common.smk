@@ -145,6 +145,13 @@ def redaction_log_path(wildcards):
     return LAYOUT.redaction_log(wildcards.practice, wildcards.item_id)
 
 
+def repaired_audio_path(wildcards):
+    """The copy a repair round renders again (restricted; kept when the check still fails)."""
+    return LAYOUT.restricted_audio(
+        wildcards.practice, wildcards.item_id, f"repaired.{AUDIO_EXT}"
+    )
+
+
 def lineage_targets(wildcards):
     return TARGETS.lineage_targets()
 

@@ -4,6 +4,7 @@ from fieldcorpus.pipeline.rulescript import run_rule
 run_rule(
     snakemake,
     publish_redacted_audio,
+    recording=snakemake.input.recording,
     audio=snakemake.input.audio,
     spans=snakemake.input.spans,
     transcript=snakemake.input.transcript,
@@ -16,4 +17,5 @@ run_rule(
     output_audio=snakemake.output.audio,
     output_check=snakemake.output.check,
     redaction_log=snakemake.params.redaction_log,
+    work_audio=snakemake.params.work_audio,
 )

@@ -6,17 +6,25 @@ import numpy as np
 import pytest
 import soundfile
 from fieldcorpus.audio.redaction import (
+    CheckOutcome,
+    EarResult,
     Recording,
     Span,
-    check_result,
+    between_spans,
+    check_ears,
     coverage,
-    heard_names,
+    describe_ear,
+    heard_passages,
+    merge_passages,
     pitch_shift,
     practice_needles,
     publish,
     read_recording,
     redact,
+    redaction_log_tsv,
     redaction_spans,
+    refine_timing,
+    repair_spans,
     share_mode,
     spans_from_tsv,
     spans_to_tsv,
@@ -146,15 +154,26 @@ def test_a_units_first_word_reaches_back_to_the_unit_before():
     assert (round(span.start, 3), round(span.end, 3)) == (49.6, 50.72)
 
 
-def test_span_log_round_trips_and_carries_the_check_result(tmp_path):
-    spans = [Span(1.05, 2.55, "[GP 1]", "u00001", "word")]
+def test_span_log_round_trips_and_the_redaction_log_carries_each_ears_result(tmp_path):
+    spans = [Span(1.05, 2.55, "[GP 1]", "u00001", "word", 40, 2)]
     (tmp_path / "spans.tsv").write_text(spans_to_tsv("P01-W1-INT-01", spans))
     assert spans_from_tsv(tmp_path / "spans.tsv") == spans
-    log = spans_to_tsv("P01-W1-INT-01", spans, "pass").splitlines()
-    assert log == [
-        "item_id\tunit_id\tstart\tend\treason\ttiming\tcheck",
-        "P01-W1-INT-01\tu00001\t1.050\t2.550\t[GP 1]\tword\tpass",
+    rounds = [
+        [EarResult("faster-whisper bundled:base beam 5 VAD", [(1.0, 1.4)], 0.95)],
+        [EarResult("faster-whisper bundled:base beam 5 VAD", [], 0.9)],
     ]
+    outcome = CheckOutcome("pass", spans, tmp_path / "copy.flac", rounds)
+    (tmp_path / "log.tsv").write_text(redaction_log_tsv("P01-W1-INT-01", outcome, 0.8))
+    assert (tmp_path / "log.tsv").read_text().splitlines() == [
+        "record\titem_id\tunit_id\tstart\tend\treason\ttiming\trefined_ms\tround\tcheck",
+        "span\tP01-W1-INT-01\tu00001\t1.050\t2.550\t[GP 1]\tword\t40\t2\tpass",
+        "ear\tP01-W1-INT-01\t\t\t\tfaster-whisper bundled:base beam 5 VAD\t\t\t0\t"
+        "fail: a name heard in 1 passage(s): 1.0-1.4 s; 95% of the words heard",
+        "ear\tP01-W1-INT-01\t\t\t\tfaster-whisper bundled:base beam 5 VAD\t\t\t1\t"
+        "pass; 90% of the words heard",
+    ]
+    # The redaction log reads back as its spans only.
+    assert spans_from_tsv(tmp_path / "log.tsv") == spans
 
 
 def demo_recording() -> Recording:
@@ -259,14 +278,23 @@ def test_the_check_hears_ledger_originals_and_register_aliases_of_the_practice_o
         {"id": "u3", "text": "Your salbutamol inhaler, and Dr Hughes.", "start": 4.0, "end": 6.0},
         {"id": "u4", "text": "I'm [bleep] at the practice.", "start": 6.0, "end": 8.0},
     ]
-    assert heard_names(units, pattern) == [(0.0, 2.0)]
+    assert heard_passages(units, pattern) == [(0.0, 2.0)]
     units[1]["text"] = "I see Dr. Mitchell on Tuesdays."
-    assert heard_names(units, pattern) == [(0.0, 2.0), (2.0, 4.0)]
+    assert heard_passages(units, pattern) == [(0.0, 2.0), (2.0, 4.0)]
     # A single word of a registered name counts when capitalised (half a name left audible).
     units[1]["text"] = "Sarah is away."
-    assert heard_names(units, pattern) == [(0.0, 2.0), (2.0, 4.0)]
+    assert heard_passages(units, pattern) == [(0.0, 2.0), (2.0, 4.0)]
     units[1]["text"] = "I see a mitchell on Tuesdays."
-    assert heard_names(units, pattern) == [(0.0, 2.0)]
+    assert heard_passages(units, pattern) == [(0.0, 2.0)]
+    # With word timings, each string heard is placed by the words that said it.
+    units[1]["text"] = "Sarah, and Dr Mitchell."
+    units[1]["words"] = [
+        {"word": "Sarah,", "start": 2.1, "end": 2.4},
+        {"word": "and", "start": 2.4, "end": 2.6},
+        {"word": "Dr", "start": 2.6, "end": 2.8},
+        {"word": "Mitchell.", "start": 2.8, "end": 3.3},
+    ]
+    assert heard_passages(units, pattern) == [(0.0, 2.0), (2.1, 2.4), (2.6, 3.3)]
 
 
 @pytest.mark.parametrize("fmt", ["flac", "wav"])
@@ -300,6 +328,83 @@ def test_a_check_that_heard_too_little_of_the_copy_cannot_pass():
     assert coverage([UNIT], spans, [{"text": "the asthma"}]) == 0.5
     assert coverage([UNIT], spans, []) == 0.0
     assert coverage([], spans, []) == 1.0
-    assert check_result([], 1.0, 0.8) == "pass"
-    assert check_result([], 0.5, 0.8) == "fail: only 50% of the words outside the spans heard again"
-    assert check_result([(0.0, 2.0)], 1.0, 0.8) == "fail: a name heard in 1 passage(s)"
+    assert EarResult("ear", [], 1.0).result(0.8) == "pass; 100% of the words heard"
+    assert EarResult("ear", []).result(0.8) == "pass"
+    assert (
+        EarResult("ear", [], 0.5).result(0.8)
+        == "fail: only 50% of the words outside the spans heard again"
+    )
+    assert EarResult("ear", [(0.0, 2.0)]).result(0.8) == (
+        "fail: a name heard in 1 passage(s): 0.0-2.0 s"
+    )
+
+
+def test_coverage_is_decoded_between_the_bleeps():
+    spans = [Span(1.0, 2.0, "[GP 1]", "u1", "word"), Span(1.5, 3.0, "[Town 1]", "u2", "word")]
+    assert between_spans(spans, 10.0) == [(0.0, 1.0), (3.0, 10.0)]
+    assert between_spans([Span(0.0, 4.0, "[GP 1]", "u1", "word")], 4.0) == []
+
+
+def test_one_name_heard_by_two_decodes_is_one_passage():
+    heard = [(20.3, 21.0), (2.0, 2.2), (20.4, 21.1), (2.0, 2.24), (5.1, 5.9)]
+    assert merge_passages(heard) == [(2.0, 2.24), (5.1, 5.9), (20.3, 21.1)]
+
+
+def test_the_default_ears_are_the_configured_one_and_an_independent_one():
+    transcription = {"engine": "faster-whisper", "model": "bundled:base", "beam_size": 5}
+    ears = check_ears(transcription, {})
+    assert [describe_ear(ear) for ear in ears] == [
+        "faster-whisper bundled:base beam 5 VAD",
+        "faster-whisper bundled:tiny.en beam 5 no VAD",
+    ]
+    assert all(ear["diarization"] is False for ear in ears)
+    tiny = check_ears({**transcription, "model": "bundled:tiny.en", "beam_size": 1}, {})
+    assert [describe_ear(ear) for ear in tiny] == [
+        "faster-whisper bundled:tiny.en greedy VAD",
+        "faster-whisper bundled:base beam 5 no VAD",
+    ]
+    own = check_ears(transcription, {"check_ears": [{"model": "large-v3", "vad_filter": False}]})
+    assert [describe_ear(ear) for ear in own] == ["faster-whisper large-v3 beam 5 no VAD"]
+
+
+def speech_envelope() -> np.ndarray:
+    # 10 ms frames: silence, a word voiced from 1.00 s to 1.50 s, silence.
+    envelope = np.full(300, 0.001)
+    envelope[100:150] = 0.2
+    return envelope
+
+
+def test_a_word_timing_grows_to_the_voiced_signal_around_it_but_never_shrinks():
+    envelope = speech_envelope()
+    # Whisper said 1.10-1.30 s; the voice runs 1.00-1.50 s: 100 + 200 ms moved.
+    start, end, moved = refine_timing(1.1, 1.3, envelope)
+    assert (round(start, 3), round(end, 3), moved) == (1.0, 1.5, 300)
+    # A timing already wider than the voice stays as it is.
+    assert refine_timing(0.8, 1.7, envelope) == (0.8, 1.7, 0)
+    # At most REFINE_REACH (0.2 s) each way, however long the voice goes on.
+    envelope[50:250] = 0.2
+    start, end, moved = refine_timing(1.1, 1.3, envelope)
+    assert (round(start, 3), round(end, 3), moved) == (0.9, 1.5, 400)
+
+
+def test_refinement_is_reported_in_the_spans():
+    envelope = np.full(500, 0.001)
+    envelope[145:260] = 0.3  # "Dr Sarah Mitchell," said from 1.45 s to 2.60 s
+    start = UNIT["text"].index("Dr Sarah Mitchell")
+    rows = [log_row("u00001", start, start + len("Dr Sarah Mitchell"), "[GP 1]")]
+    (span,) = redaction_spans([UNIT], rows, padding=0.0, envelope=envelope)
+    assert (span.start, span.end, span.refined_ms) == (1.2, 2.6, 200)
+
+
+def test_repair_widens_the_nearest_bleep_and_leaves_a_far_name_alone():
+    spans = [Span(1.0, 1.5, "[GP 1]", "u1", "word"), Span(10.0, 10.5, "[Town 1]", "u2", "word")]
+    envelope = np.zeros(2000)  # silence: the heard timings stand as they are
+    repaired, far = repair_spans(spans, [(1.6, 1.9), (15.0, 15.4)], 0.1, 2.0, envelope, 1)
+    assert repaired == [
+        Span(1.0, 2.0, "[GP 1]", "u1", "word", 0, 1),
+        Span(10.0, 10.5, "[Town 1]", "u2", "word"),
+    ]
+    assert far == [(15.0, 15.4)]
+    # Heard inside a bleep's own bounds: the name leaks at its edges, so both widen.
+    repaired, far = repair_spans(spans, [(1.1, 1.3)], 0.1, 2.0, envelope, 2)
+    assert repaired[0] == Span(0.9, 1.6, "[GP 1]", "u1", "word", 0, 2) and not far

@@ -7,16 +7,21 @@ sample: the copy is written losslessly (FLAC or WAV) at the source's rate and ch
 metadata (ID3, Vorbis comments, RIFF INFO) is carried over. An optional pitch shift disguises the
 voice; it changes every sample, so sample equality outside the spans then no longer holds.
 
-The closed-loop check transcribes the redacted copy again with the configured engine and searches
-its text for every ledger original and register name or alias of the practice, with the leak
-check's matching (plus single capitalised words of registered names). Any hit fails the item, and
-so does a check that heard too few of the copy's words to vouch for it; the copy reaches
-shareable/ only after it passed."""
+Before padding, each replaced word's timing is widened to the voiced signal around it (Whisper's
+word timings can end before the word does).
+
+The closed-loop check listens to the redacted copy with several ears (`audio.check_ears`: the
+configured engine and an independent decode, another model, beam search, no VAD) and searches
+what each heard for every ledger original and register name or alias of the practice, with the
+leak check's matching (plus single capitalised words of registered names). Where an ear hears
+one, the nearest bleep is widened over what it heard, the copy rendered again and heard again,
+for at most `audio.repair_rounds` rounds; a name heard far from every bleep (the word timings do
+not fit the audio) is not patched. The first ear also decodes the stretches between the bleeps
+one by one, and the item fails when too few of the original's words outside the bleeps are heard
+there. The copy reaches shareable/ only after every ear passed."""
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import os
 import re
@@ -27,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from fieldcorpus.errors import FieldcorpusError
-from fieldcorpus.files import atomic_copy
+from fieldcorpus.files import RESTRICTED_FILE_MODE, atomic_copy, read_tsv, tsv_text
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +43,21 @@ REPLACEMENTS = ("tone", "silence")
 UNIT_FALLBACK = "unit"
 # Seconds a replaced word's span may reach into the silence towards its neighbouring words.
 NEIGHBOUR_REACH = 0.5
-SPAN_COLUMNS = ("item_id", "unit_id", "start", "end", "reason", "timing")
-REDACTION_LOG_COLUMNS = (*SPAN_COLUMNS, "check")
+# Seconds a replaced word's timing may grow into the voiced signal around it, and the share of
+# the loudest 10 ms frame nearby that counts as voiced (-20 dB).
+REFINE_REACH = 0.2
+VOICED_SHARE = 0.1
+FRAME_SECONDS = 0.01
+SPAN_COLUMNS = ("item_id", "unit_id", "start", "end", "reason", "timing", "refined_ms", "round")
+# One row per span (record "span") and per ear and round (record "ear": its settings in
+# `reason`, what it heard in `check`).
+REDACTION_LOG_COLUMNS = ("record", *SPAN_COLUMNS, "check")
+# An ear's model "other": the other bundled model (tiny.en beside base, base beside any other).
+OTHER_MODEL = "other"
+DEFAULT_EARS = (
+    {"vad_filter": True},
+    {"model": OTHER_MODEL, "beam_size": 5, "vad_filter": False},
+)
 
 
 def share_mode(settings: dict | None, item_id: str) -> str:
@@ -66,7 +84,9 @@ class Span:
     end: float
     reason: str
     unit_id: str
-    timing: str  # "word" or UNIT_FALLBACK
+    timing: str  # "word", UNIT_FALLBACK, or "heard" (placed by a repair round)
+    refined_ms: int = 0  # how far the signal moved its word timings out (see refine_timing)
+    round: int = 0  # the repair round that last widened it (0: as first redacted)
 
     def row(self, item_id: str) -> dict:
         return {
@@ -76,6 +96,8 @@ class Span:
             "end": f"{self.end:.3f}",
             "reason": self.reason,
             "timing": self.timing,
+            "refined_ms": str(self.refined_ms),
+            "round": str(self.round),
         }
 
 
@@ -95,10 +117,13 @@ def word_offsets(text: str, words: list[dict]) -> list[tuple[int, int] | None]:
     return offsets
 
 
-def redaction_spans(units: list[dict], log_rows: list[dict], padding: float) -> list[Span]:
+def redaction_spans(
+    units: list[dict], log_rows: list[dict], padding: float, envelope: np.ndarray | None = None
+) -> list[Span]:
     """Time spans to bleep: each anonymisation-log replacement, through the words whose characters
-    it overlaps (reaching towards their neighbours, see `_reach`), widened by `padding` seconds;
-    overlapping spans merge (reasons joined)."""
+    it overlaps (reaching towards their neighbours, see `_reach`), refined against the signal's
+    `envelope` when given (see `refine_timing`), widened by `padding` seconds; overlapping spans
+    merge (reasons joined)."""
     by_id = {unit["id"]: unit for unit in units}
     offsets = {
         unit["id"]: word_offsets(unit.get("text", ""), unit.get("words") or []) for unit in units
@@ -126,31 +151,91 @@ def redaction_spans(units: list[dict], log_rows: list[dict], padding: float) -> 
             for index, (word, where) in enumerate(zip(timed, offsets[unit["id"]], strict=True))
             if word is not None and where is not None and where[0] < last and where[1] > first
         ]
+        refined = 0
         if hit:
             edges = (before_unit[unit["id"]], after_unit[unit["id"]])
             start, end = _reach(edges, timed, hit[0], hit[-1])
+            if envelope is not None:
+                start, end, refined = refine_timing(start, end, envelope)
             timing = "word"
         else:
             start, end, timing = float(unit["start"]), float(unit["end"]), UNIT_FALLBACK
         raw.append(
-            Span(max(0.0, start - padding), end + padding, row["replacement"], unit["id"], timing)
+            Span(
+                max(0.0, start - padding),
+                end + padding,
+                row["replacement"],
+                unit["id"],
+                timing,
+                refined,
+            )
         )
+    return merge_spans(raw)
+
+
+def merge_spans(spans: list[Span]) -> list[Span]:
+    """Overlapping spans as one (reasons joined, refinements summed, the latest round kept),
+    rounded to milliseconds as the redaction log writes them: it says exactly which samples
+    changed."""
     merged: list[Span] = []
-    for span in sorted(raw, key=lambda s: (s.start, s.end)):
+    for span in sorted(spans, key=lambda s: (s.start, s.end)):
         if merged and span.start <= merged[-1].end:
             previous = merged[-1]
             reasons = previous.reason.split(";")
+            timings = (previous.timing, span.timing)
             merged[-1] = Span(
                 previous.start,
                 max(previous.end, span.end),
                 ";".join(reasons + [span.reason] * (span.reason not in reasons)),
                 previous.unit_id,
-                UNIT_FALLBACK if UNIT_FALLBACK in (previous.timing, span.timing) else "word",
+                next((t for t in (UNIT_FALLBACK, "word") if t in timings), span.timing),
+                previous.refined_ms + span.refined_ms,
+                max(previous.round, span.round),
             )
         else:
             merged.append(span)
-    # Milliseconds, as the redaction log writes them: the log says exactly which samples changed.
-    return [Span(round(s.start, 3), round(s.end, 3), s.reason, s.unit_id, s.timing) for s in merged]
+    return [
+        Span(
+            round(s.start, 3), round(s.end, 3), s.reason, s.unit_id, s.timing, s.refined_ms, s.round
+        )
+        for s in merged
+    ]
+
+
+def signal_envelope(recording: Recording) -> np.ndarray:
+    """RMS of the channels' mean per FRAME_SECONDS frame, as a share of full scale."""
+    hop = max(1, int(round(recording.rate * FRAME_SECONDS)))
+    mono = recording.samples.astype(np.float32).mean(axis=1) / _full_scale(recording.samples.dtype)
+    count = len(mono) // hop
+    frames = mono[: count * hop].reshape(count, hop)
+    return np.sqrt(np.mean(frames**2, axis=1))
+
+
+def refine_timing(
+    start: float, end: float, envelope: np.ndarray, reach: float = REFINE_REACH
+) -> tuple[float, float, int]:
+    """(start, end, milliseconds moved) of a word widened, by at most `reach` on each side, to
+    the voiced frames that continue it (frames above VOICED_SHARE of the loudest frame within a
+    second around it). Never narrower: a timing the signal cannot confirm stays as Whisper gave
+    it."""
+    frames = len(envelope)
+    first = min(frames, max(0, int(np.floor(start / FRAME_SECONDS))))
+    last = min(frames, max(first, int(np.ceil(end / FRAME_SECONDS))))
+    around = int(1.0 / FRAME_SECONDS)
+    local = envelope[max(0, first - around) : min(frames, last + around)]
+    if not local.size:
+        return start, end, 0
+    threshold = max(float(local.max()) * VOICED_SHARE, 1e-3)  # -60 dBFS: hiss is not a voice
+    steps = int(round(reach / FRAME_SECONDS))
+    low = first
+    while low > 0 and first - low < steps and envelope[low - 1] >= threshold:
+        low -= 1
+    high = last
+    while high < frames and high - last < steps and envelope[high] >= threshold:
+        high += 1
+    new_start = min(start, low * FRAME_SECONDS)
+    new_end = max(end, high * FRAME_SECONDS)
+    return new_start, new_end, int(round((start - new_start + new_end - end) * 1000))
 
 
 def _timed_words(unit: dict) -> list[tuple[float, float] | None]:
@@ -326,34 +411,325 @@ def publish(source: str | os.PathLike, target: str | os.PathLike, mode: int) -> 
     return atomic_copy(source, target, mode)
 
 
-def spans_to_tsv(item_id: str, spans: list[Span], check: str | None = None) -> str:
-    columns = REDACTION_LOG_COLUMNS if check is not None else SPAN_COLUMNS
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, columns, delimiter="\t", lineterminator="\n")
-    writer.writeheader()
-    for span in spans:
-        row = span.row(item_id)
-        if check is not None:
-            row["check"] = check
-        writer.writerow(row)
-    return buffer.getvalue()
+def render(recording: Recording, spans: list[Span], settings: dict) -> Recording:
+    """The redacted copy as configured: voice disguise (if any), then every span replaced."""
+    disguised = pitch_shift(recording, float(settings.get("pitch_semitones", 0)))
+    return redact(
+        disguised,
+        spans,
+        settings.get("replacement", "tone"),
+        float(settings.get("tone_hz", 1000)),
+        float(settings.get("tone_level", 0.1)),
+    )
+
+
+def spans_to_tsv(item_id: str, spans: list[Span]) -> str:
+    return tsv_text([span.row(item_id) for span in spans], SPAN_COLUMNS)
 
 
 def spans_from_tsv(path: str | os.PathLike) -> list[Span]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return [
-            Span(float(r["start"]), float(r["end"]), r["reason"], r["unit_id"], r["timing"])
-            for r in csv.DictReader(handle, delimiter="\t")
-        ]
-
-
-def heard_names(units: list[dict], pattern) -> list[tuple[float, float]]:
-    """(start, end) of every re-transcribed unit in which a ledger or register string is heard."""
     return [
-        (float(unit["start"]), float(unit["end"]))
-        for unit in units
-        if pattern is not None and pattern.search(unit.get("text", "")) is not None
+        Span(
+            float(r["start"]),
+            float(r["end"]),
+            r["reason"],
+            r["unit_id"],
+            r["timing"],
+            int(r.get("refined_ms") or 0),
+            int(r.get("round") or 0),
+        )
+        for r in read_tsv(path)
+        if r.get("record", "span") == "span"
     ]
+
+
+def make_redacted_copy(
+    recording: str | os.PathLike,
+    units: list[dict],
+    anonymisation_log: str | os.PathLike,
+    output_audio: str | os.PathLike,
+    item_id: str,
+    settings: dict,
+) -> tuple[list[Span], Recording]:
+    """The first redacted copy (written, restricted) and its spans, timings refined against the
+    recording's own signal."""
+    original = read_recording(recording, item_id)
+    padding = float(settings.get("padding_ms", 150)) / 1000
+    spans = redaction_spans(units, read_tsv(anonymisation_log), padding, signal_envelope(original))
+    write_recording(output_audio, render(original, spans, settings), RESTRICTED_FILE_MODE)
+    return spans, original
+
+
+def heard_passages(units: list[dict], pattern) -> list[tuple[float, float]]:
+    """(start, end) of every ledger or register string heard, from the words that said it (the
+    whole unit where the decoder gave no word timings)."""
+    passages = []
+    for unit in units if pattern is not None else ():
+        text = unit.get("text", "")
+        words = unit.get("words") or []
+        offsets = word_offsets(text, words)
+        cursor = 0
+        while (found := pattern.search(text[cursor:])) is not None:
+            first, last = cursor + found.start(), cursor + found.end()
+            cursor = max(last, first + 1)
+            times = [
+                (float(word["start"]), float(word["end"]))
+                for word, where in zip(words, offsets, strict=True)
+                if where is not None
+                and where[0] < last
+                and where[1] > first
+                and word.get("start") is not None
+                and word.get("end") is not None
+            ]
+            if times:
+                passages.append((min(t[0] for t in times), max(t[1] for t in times)))
+            else:
+                passages.append((float(unit["start"]), float(unit["end"])))
+    return passages
+
+
+def other_bundled_model(model: str) -> str:
+    return "bundled:tiny.en" if model == "bundled:base" else "bundled:base"
+
+
+def check_ears(transcription: dict, audio: dict) -> list[dict]:
+    """Each ear's decoding settings: the transcription settings with the ear's own on top
+    (`model: other` = the other bundled model); speaker turns are not needed to hear a name."""
+    ears = []
+    for ear in audio.get("check_ears") or DEFAULT_EARS:
+        settings = {**transcription, **ear, "diarization": False}
+        if settings.get("model") == OTHER_MODEL:
+            settings["model"] = other_bundled_model(transcription.get("model", "bundled:base"))
+        ears.append(settings)
+    return ears
+
+
+def describe_ear(settings: dict) -> str:
+    """One ear's settings in words, for the redaction log and the check record."""
+    beam = int(settings.get("beam_size", 1))
+    return (
+        f"{settings.get('engine', 'faster-whisper')} {settings.get('model')} "
+        f"{'greedy' if beam == 1 else f'beam {beam}'} "
+        f"{'VAD' if settings.get('vad_filter') else 'no VAD'}"
+    )
+
+
+def between_spans(spans: list[Span], duration: float) -> list[tuple[float, float]]:
+    """The stretches of the copy outside every bleep."""
+    clips, cursor = [], 0.0
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.start > cursor:
+            clips.append((cursor, min(span.start, duration)))
+        cursor = max(cursor, span.end)
+    if cursor < duration:
+        clips.append((cursor, duration))
+    return [(a, b) for a, b in clips if b - a > FRAME_SECONDS]
+
+
+@dataclass
+class EarResult:
+    ear: str
+    passages: list[tuple[float, float]]
+    coverage: float | None = None  # the first ear only: words heard between the bleeps
+    units: list[dict] | None = None
+
+    def result(self, min_coverage: float) -> str:
+        where = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in self.passages[:10])
+        heard = "" if self.coverage is None else f"; {self.coverage:.0%} of the words heard"
+        if self.passages:
+            return f"fail: a name heard in {len(self.passages)} passage(s): {where}{heard}"
+        if self.coverage is not None and self.coverage < min_coverage:
+            return f"fail: only {self.coverage:.0%} of the words outside the spans heard again"
+        return f"pass{heard}"
+
+
+def listen(
+    audio: str | os.PathLike,
+    item_id: str,
+    ears: list[dict],
+    spans: list[Span],
+    original_units: list[dict],
+    pattern,
+    duration: float,
+    threads: int = 1,
+) -> list[EarResult]:
+    """Every ear's decode of the copy, searched for names; the first ear also decodes the
+    stretches between the bleeps one by one for coverage (a bleep cannot derail it there), and
+    names heard in those count too."""
+    from fieldcorpus.transcribe.transcription import transcribe_clips, transcribe_recording
+
+    results = []
+    for number, settings in enumerate(ears):
+        units = transcribe_recording(audio, item_id, settings, threads)["units"]
+        passages = heard_passages(units, pattern)
+        share = None
+        if number == 0:
+            clips = between_spans(spans, duration)
+            clip_units = transcribe_clips(audio, item_id, settings, clips, threads)
+            passages += heard_passages(clip_units, pattern)
+            share = coverage(original_units, spans, clip_units)
+        results.append(EarResult(describe_ear(settings), merge_passages(passages), share, units))
+    return results
+
+
+def merge_passages(passages: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Passages in time order, overlapping ones as one (two decodes hear one name twice)."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(passages):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def repair_spans(
+    spans: list[Span],
+    passages: list[tuple[float, float]],
+    padding: float,
+    reach: float,
+    envelope: np.ndarray,
+    round_number: int,
+) -> tuple[list[Span], list[tuple[float, float]]]:
+    """Spans widened over every passage heard (refined against the signal, padded), each by the
+    nearest span; and the passages farther than `reach` seconds from every span, left alone: a
+    name heard there means the word timings do not fit the audio (or a name was never
+    pseudonymised), and patching only what the ears happened to hear would keep what none did."""
+    spans, far = list(spans), []
+    for start, end in passages:
+        start, end, _ = refine_timing(start, end, envelope)
+        low, high = max(0.0, start - padding), end + padding
+        gaps = [max(0.0, span.start - high, low - span.end) for span in spans]
+        if not gaps or min(gaps) > reach:
+            far.append((start, end))
+            continue
+        nearest = spans[gaps.index(min(gaps))]
+        if nearest.start <= low and high <= nearest.end:
+            # Heard inside a bleep's own bounds: the name leaks at its edges; widen both.
+            low, high = max(0.0, nearest.start - padding), nearest.end + padding
+        spans[gaps.index(min(gaps))] = Span(
+            min(nearest.start, low),
+            max(nearest.end, high),
+            nearest.reason,
+            nearest.unit_id,
+            nearest.timing,
+            nearest.refined_ms,
+            round_number,
+        )
+    return merge_spans(spans), far
+
+
+@dataclass
+class CheckOutcome:
+    result: str  # "pass" or "fail: ..."
+    spans: list[Span]
+    audio: str | os.PathLike  # the copy the last round heard
+    rounds: list[list[EarResult]]
+    failure: FieldcorpusError | None = None
+
+
+def check_and_repair(
+    copy: str | os.PathLike,
+    recording: str | os.PathLike,
+    spans: list[Span],
+    original_units: list[dict],
+    pattern,
+    ears: list[dict],
+    settings: dict,
+    item_id: str,
+    work_audio: str | os.PathLike,
+    threads: int = 1,
+) -> CheckOutcome:
+    """Listen with every ear; where a name is heard, widen the bleeps over it, render the copy
+    again into `work_audio` and listen again, at most `repair_rounds` times."""
+    min_coverage = float(settings.get("check_min_coverage", 0.8))
+    padding = float(settings.get("padding_ms", 150)) / 1000
+    reach = float(settings.get("repair_reach_s", 2.0))
+    last_round = int(settings.get("repair_rounds", 3))
+    original = read_recording(recording, item_id)
+    envelope = signal_envelope(original)
+    Path(work_audio).unlink(missing_ok=True)  # a repair of an earlier run is no longer true
+    rounds: list[list[EarResult]] = []
+    for number in range(last_round + 1):
+        heard = listen(
+            copy, item_id, ears, spans, original_units, pattern, original.duration, threads
+        )
+        rounds.append(heard)
+        for ear in heard:
+            log.info(
+                "item %s: round %d, %s: %s", item_id, number, ear.ear, ear.result(min_coverage)
+            )
+        passages = merge_passages([p for ear in heard for p in ear.passages])
+        share = heard[0].coverage if heard else 1.0
+        if not passages and share >= min_coverage:
+            return CheckOutcome("pass", spans, copy, rounds)
+        if not passages:
+            failure = coverage_failure(item_id, share, min_coverage)
+            return CheckOutcome(heard[0].result(min_coverage), spans, copy, rounds, failure)
+        if number == last_round:
+            failure = heard_failure(
+                item_id, passages, f"still heard after {number} repair round(s)"
+            )
+            return CheckOutcome(_failed(passages), spans, copy, rounds, failure)
+        repaired, far = repair_spans(spans, passages, padding, reach, envelope, number + 1)
+        if far:
+            far = merge_passages(far)
+            failure = heard_failure(
+                item_id,
+                far,
+                f"heard more than {reach:g} s from every bleep (the word timings do not fit the "
+                f"audio; such a copy is not patched)",
+            )
+            return CheckOutcome(_failed(far), spans, copy, rounds, failure)
+        spans = repaired
+        write_recording(work_audio, render(original, spans, settings), RESTRICTED_FILE_MODE)
+        copy = work_audio
+        log.info("item %s: repair round %d: %d span(s) widened", item_id, number + 1,
+                 sum(span.round == number + 1 for span in spans))  # fmt: skip
+    raise AssertionError("unreachable")
+
+
+def _failed(passages: list[tuple[float, float]]) -> str:
+    return f"fail: a name heard in {len(passages)} passage(s)"
+
+
+def check_record(outcome: CheckOutcome, ears: list[dict], min_coverage: float) -> dict:
+    """What the check heard, for restricted/audio/<practice>/<item_id>.check.json: the first
+    ear's units of the last round, and every ear's settings and result per round."""
+    last = outcome.rounds[-1]
+    return {
+        "result": outcome.result,
+        "ears": [
+            {
+                "ear": describe_ear(ear),
+                **{k: ear.get(k) for k in ("engine", "model")},
+                "beam_size": int(ear.get("beam_size", 1)),
+                "vad_filter": bool(ear.get("vad_filter")),
+            }
+            for ear in ears
+        ],  # fmt: skip
+        "rounds": [
+            [{"ear": e.ear, "result": e.result(min_coverage), "passages": e.passages} for e in r]
+            for r in outcome.rounds
+        ],
+        "units": [{k: unit[k] for k in ("id", "text", "start", "end")} for unit in last[0].units]
+        if last
+        else [],
+    }
+
+
+def redaction_log_tsv(item_id: str, outcome: CheckOutcome, min_coverage: float) -> str:
+    """The final spans with the check's result, then each ear's settings and result per round."""
+    rows = [
+        {"record": "span", **span.row(item_id), "check": outcome.result} for span in outcome.spans
+    ]
+    for number, heard in enumerate(outcome.rounds):
+        rows += [
+            {"record": "ear", "item_id": item_id, "round": str(number), "reason": ear.ear,
+             "check": ear.result(min_coverage)}
+            for ear in heard
+        ]  # fmt: skip
+    return tsv_text(rows, REDACTION_LOG_COLUMNS)
 
 
 def practice_needles(practice: str, ledger, register: list):
@@ -374,18 +750,6 @@ def practice_needles(practice: str, ledger, register: list):
         if len(word) > 2 and word.isalpha()
     }
     return PrefilteredSearch(plain - words, capitalised | words)
-
-
-def closed_loop_transcript(
-    audio: str | os.PathLike, item_id: str, settings: dict, threads: int = 1, vad: bool = True
-) -> dict:
-    """The redacted copy transcribed again with the configured engine and model. Speaker turns
-    are not needed to hear a name, so diarization is off; with `vad` only what Silero VAD takes
-    for speech is decoded: on a bleep Whisper tends to hallucinate and lose the speech after it."""
-    from fieldcorpus.transcribe.transcription import transcribe_recording
-
-    check = {**settings, "diarization": False, "vad_filter": bool(vad)}
-    return transcribe_recording(audio, item_id, check, threads, settings.get("models_dir"))
 
 
 def _tokens(text: str) -> list[str]:
@@ -410,33 +774,30 @@ def coverage(original_units: list[dict], spans: list[Span], heard_units: list[di
     return sum((expected & heard).values()) / sum(expected.values())
 
 
-def check_result(hits: list[tuple[float, float]], heard: float, min_coverage: float) -> str:
-    """'pass', or 'fail' with why (no string found is ever named)."""
-    if hits:
-        return f"fail: a name heard in {len(hits)} passage(s)"
-    if heard < min_coverage:
-        return f"fail: only {heard:.0%} of the words outside the spans heard again"
-    return "pass"
+_WHAT_TO_DO = (
+    "read the times against the restricted transcript and review the item: add the name or alias "
+    "to the register (a register row), fix the review queue, or leave the recording out with "
+    "audio.items: {{{item_id}: none}}; the strings are not printed here"
+)
 
 
-def check_failure(
-    item_id: str, hits: list[tuple[float, float]], heard: float, min_coverage: float
-) -> FieldcorpusError:
-    if not hits:
-        return FieldcorpusError(
-            item_id,
-            f"closed-loop check failed: the redacted audio, transcribed again, gave only "
-            f"{heard:.0%} of the words outside the redacted spans (audio.check_min_coverage: "
-            f"{min_coverage:.0%}), too little to show no name is heard; the copy was not placed "
-            f"in shareable/",
-            "try audio.replacement: silence, a larger transcription model, or leave this item "
-            "out with audio.items",
-        )
-    where = ", ".join(f"{start:.1f}-{end:.1f} s" for start, end in hits[:10])
+def heard_failure(item_id: str, passages: list[tuple[float, float]], how: str) -> FieldcorpusError:
+    where = ", ".join(f"{start:.1f}-{end:.1f} s" for start, end in passages[:10])
     return FieldcorpusError(
         item_id,
-        f"closed-loop check failed: a ledger or register string is still heard in the redacted "
-        f"audio ({len(hits)} passage(s): {where}); the copy was not placed in shareable/",
-        "check the word timings and the review queue, raise audio.padding_ms, or leave this item "
-        "out with audio.items; the strings are not printed here",
+        f"closed-loop check failed: a ledger or register string is {how} in the redacted audio "
+        f"({len(passages)} passage(s): {where}); the copy was not placed in shareable/",
+        _WHAT_TO_DO.format(item_id=item_id),
+    )
+
+
+def coverage_failure(item_id: str, heard: float, min_coverage: float) -> FieldcorpusError:
+    return FieldcorpusError(
+        item_id,
+        f"closed-loop check failed: the redacted audio, decoded between the bleeps, gave only "
+        f"{heard:.0%} of the words outside the redacted spans (audio.check_min_coverage: "
+        f"{min_coverage:.0%}), too little to show no name is heard; the copy was not placed "
+        f"in shareable/",
+        "try audio.replacement: silence, a larger transcription model, or leave the recording "
+        f"out with audio.items: {{{item_id}: none}}",
     )

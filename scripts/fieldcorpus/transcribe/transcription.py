@@ -511,3 +511,28 @@ def speaker_roles(settings: dict, kind: str) -> list[str] | None:
     """Role names for an item kind from config `speaker_roles` (None: keep S1, S2, ...)."""
     roles = (settings.get("speaker_roles") or {}).get(kind)
     return list(roles) if roles else None
+
+
+def transcribe_clips(
+    audio_path: str | os.PathLike,
+    item_id: str,
+    settings: dict,
+    clips: list[tuple[float, float]],
+    threads: int = 1,
+    models_dir: str | None = None,
+) -> list[dict]:
+    """Units heard in the given stretches only, each decoded on its own (the decoder never sees
+    the audio between them): the closed-loop check's coverage, where a bleep between two clips
+    must not make Whisper lose the speech after it."""
+    engine = make_engine(settings, threads, models_dir or settings.get("models_dir"))
+    options = TranscriptionOptions.from_settings({**settings, "vad_filter": False})
+    segments: list[Segment] = []
+    for window in audio_windows(audio_path, item_id, float(settings.get("window_seconds", 300))):
+        inside = [
+            (max(start, window.offset), min(end, window.end))
+            for start, end in clips
+            if min(end, window.end) - max(start, window.offset) > 0
+        ]
+        if inside:
+            segments += engine.transcribe(window, options, inside, clip_to_speech=True)
+    return _units_from_segments(segments)
