@@ -158,6 +158,31 @@ def practice_shareable_items(wildcards):
     ]
 
 
+def practice_anonymisation_logs(wildcards):
+    return [
+        f"{RESTRICTED}/anonymisation-log/{wildcards.practice}/{item.item_id}.tsv"
+        for item in ITEMS_BY_PRACTICE[wildcards.practice]
+    ]
+
+
+def practice_item_records(wildcards):
+    """The practice's manifest rows (the risk report reads their roles)."""
+    return [asdict(item) for item in ITEMS_BY_PRACTICE[wildcards.practice]]
+
+
+def generalise_settings(wildcards):
+    """Only the generalisations shape a shareable item's metadata (the shared role)."""
+    return {"generalise": config["pseudonymisation"].get("generalise", {})}
+
+
+def all_risk_reports(wildcards=None):
+    return [
+        f"{RESTRICTED}/risk/{practice}.{ext}"
+        for practice in ITEMS_BY_PRACTICE
+        for ext in ("tsv", "html")
+    ]
+
+
 def transcript_format_outputs(stem, exclude=()):
     """Named outputs {format key: path} of a transcript's analysis formats."""
     return {
@@ -319,6 +344,7 @@ def get_final_outputs():
         *all_item_lineage(),
         f"{SHAREABLE}/ro-crate-metadata.json",
         *all_restricted_transcript_formats(),
+        *all_risk_reports(),
     ]
 
 

@@ -97,6 +97,7 @@ rule pseudonymise_item:
         text_settings=shareable_text_settings,
         gate_hits=gate_hits_path,
         made_from_item=files_made_from_item,
+        settings=generalise_settings,
     script:
         "../scripts/pseudonymise_item.py"
 
@@ -129,3 +130,32 @@ rule leak_check:
         gate_hits=f"{RESTRICTED}/review/gate/shareable-files.tsv",
     script:
         "../scripts/leak_check.py"
+
+
+# Indirect identifiers in what the practice shares (README: "Re-identification risk"); restricted.
+rule risk_report:
+    input:
+        shared_items=practice_shareable_items,
+        anonymisation_logs=practice_anonymisation_logs,
+        ledger_state=f"{RESTRICTED}/ledger/{{practice}}.state.json",
+        register=config["register"],
+    output:
+        report=f"{RESTRICTED}/risk/{{practice}}.tsv",
+        report_html=f"{RESTRICTED}/risk/{{practice}}.html",
+        review=f"{RESTRICTED}/review/risk/{{practice}}.tsv",
+    log:
+        "logs/risk_report/{practice}.log",
+    benchmark:
+        "benchmarks/risk_report/{practice}.tsv"
+    conda:
+        "../envs/nlp.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        manifest_rows=practice_item_records,
+        ledger=practice_ledger,
+        settings=config["pseudonymisation"],
+    script:
+        "../scripts/risk_report.py"

@@ -249,8 +249,8 @@ _POSTCODE_PART = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?(?:[0-9][A-Z]{0,2})?", re.
 _CHUNK = re.compile(r"[A-Za-z0-9]+")
 _CHUNK_GAP = re.compile(r"^[\s,.\-]{1,3}$")
 _AGE = re.compile(
-    r"\b(?:aged?\s+(?:is\s+)?(?P<a>\d{2,3})|(?P<b>\d{2,3})(?:\s*|-)(?:years?|yrs?)(?:\s*|-)old"
-    r"|(?P<c>\d{2,3})-year-old)\b",
+    r"\b(?:aged?\s+(?:is\s+)?(?P<a>\d{1,3})|(?P<b>\d{1,3})(?:\s*|-)(?:years?|yrs?)(?:\s*|-)old"
+    r"|(?P<c>\d{1,3})-year-old)\b",
     re.IGNORECASE,
 )
 
@@ -462,10 +462,9 @@ def find_identifiers(
         if hit:
             hits.append(hit)
     hits += _split_postcodes(text)
-    for match in _AGE.finditer(text):
-        age = int(match.group("a") or match.group("b") or match.group("c"))
+    for start, end, age in find_ages(text):
         if 90 <= age <= 125:
-            hits.append(PatternHit(match.start(), match.end(), "Age over 89", 0.9))
+            hits.append(PatternHit(start, end, "Age over 89", 0.9))
     for match in _POSTCODE.finditer(text):
         hits.append(PatternHit(match.start(), match.end(), "Postcode", 0.9))
     for match in _GLUED_POSTCODE.finditer(text):
@@ -488,6 +487,23 @@ def find_identifiers(
             plausible = birth_plausible(year, collected_on)
             hits.append(PatternHit(match.start(), match.end(), "Date", 0.9, "date", plausible))
     return hits
+
+
+def find_ages(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, age) of every stated age: 'aged 47', '47 years old', 'a 47-year-old'."""
+    found = []
+    for match in _AGE.finditer(text):
+        found.append((match.start(), match.end(), int(next(g for g in match.groups() if g))))
+    return found
+
+
+def find_full_dates(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every date given to the day, with its year ('12 April 2021')."""
+    return [
+        (m.start(), m.end())
+        for m in _DATE.finditer(text)
+        if _FULL_DATE.fullmatch(m.group()) and full_date_year(m.group()) is not None
+    ]
 
 
 def reduce_date(text: str, keep: str) -> str:

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from fieldcorpus.deid import entities
+from fieldcorpus.deid.generalise import shareable_item
 from fieldcorpus.deid.leakcheck import check_tree, raise_on_leaks, rows_to_tsv
 from fieldcorpus.deid.ledger import (
     Ledger,
@@ -27,12 +28,15 @@ from fieldcorpus.deid.residual import (
 )
 from fieldcorpus.deid.review import review_html as render_review_html
 from fieldcorpus.deid.review import review_rows, review_to_tsv
+from fieldcorpus.deid.risk import RISK_COLUMNS, review_entries, risk_html, risk_rows
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import (
     RESTRICTED_FILE_MODE,
     SHAREABLE_FILE_MODE,
     atomic_write_text,
     read_json,
+    read_tsv,
+    tsv_text,
     write_restricted_json,
     write_shareable_json,
 )
@@ -118,13 +122,15 @@ def pseudonymise_item(
     gate_hits: str,
     text_settings: dict | None = None,
     made_from_item: list[str] | None = None,
+    settings: dict | None = None,
 ) -> None:
     """`text_settings`: the transcription settings that shape a transcript's .txt (pause marks).
     The residual-identifier gate runs before anything shareable is written: an item whose
     pseudonymised text still holds an identifier shape is withheld (no shareable output), and
     its hits go to the restricted `gate_hits` file, which is kept when the job fails. Shareable
     files an earlier run made from the item (`made_from_item`) are removed with it: they were
-    made from text that may now be known to hold the identifier."""
+    made from text that may now be known to hold the identifier. `settings` (pseudonymisation)
+    may coarsen the shared role (generalise.roles)."""
     document = read_json(units)
     item_id = document["item"]["item_id"]
     new_units, log_rows = pseudonymise_units(
@@ -155,10 +161,46 @@ def pseudonymise_item(
             "identifier to the register and rerun, or, if the shape is not identifying, add its "
             "exact text to the allow-list and rerun",
         )
-    shareable = {**document, "units": new_units}
+    item = shareable_item(document["item"], settings or {})
+    shareable = {**document, "item": item, "units": new_units}
     write_shareable_json(output_json, shareable)
     atomic_write_text(output_text, render_text(shareable, text_settings), SHAREABLE_FILE_MODE)
     log.info("item %s: %d replacements; residual-identifier gate passed", item_id, len(log_rows))
+
+
+def risk_report(
+    practice: str,
+    items: list[dict],
+    shared_items: list[str],
+    anonymisation_logs: list[str],
+    ledger: str,
+    register: str,
+    settings: dict,
+    output: str,
+    output_html: str,
+    review: str,
+) -> None:
+    """The practice's re-identification risk report and its high rows as review entries."""
+    shared = {}
+    for path in shared_items:
+        document = read_json(path)
+        shared[document["item"]["item_id"]] = document
+    replacements = [row for path in anonymisation_logs for row in read_tsv(path)]
+    rows = risk_rows(
+        practice,
+        items,
+        shared,
+        load_register(register),
+        Ledger.read(ledger),
+        replacements,
+        settings,
+    )
+    atomic_write_text(output, tsv_text(rows, RISK_COLUMNS), RESTRICTED_FILE_MODE)
+    atomic_write_text(output_html, risk_html(practice, rows), RESTRICTED_FILE_MODE)
+    entries = review_entries(rows)
+    atomic_write_text(review, review_to_tsv(entries), RESTRICTED_FILE_MODE)
+    levels = {level: sum(r["level"] == level for r in rows) for level in ("high", "medium")}
+    log.info("risk report: %d high, %d medium rows", levels["high"], levels["medium"])
 
 
 def leak_check(

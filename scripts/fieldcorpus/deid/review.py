@@ -27,7 +27,7 @@ REVIEW_COLUMNS = (
 CONTEXT_CHARS = 40
 
 
-def _context(text: str, start: int, end: int) -> str:
+def quote_context(text: str, start: int, end: int) -> str:
     before = text[max(0, start - CONTEXT_CHARS) : start]
     after = text[end : end + CONTEXT_CHARS]
     return " ".join(f"…{before}[[{text[start:end]}]]{after}…".split())
@@ -80,7 +80,7 @@ def review_rows(
                     "source": detection["source"],
                     "score": detection["score"],
                     "reason": why[0],
-                    "context": _context(unit_text, detection["start"], detection["end"]),
+                    "context": quote_context(unit_text, detection["start"], detection["end"]),
                     "resolve": why[1],
                 }
             )
