@@ -59,6 +59,13 @@ def nlp():
     [
         ("She is 47 years old and still smokes.", "exact_age"),
         ("I was aged 8 when it started.", "exact_age"),
+        ("she's forty-seven years old, she told me", "exact_age"),
+        ("he turned 52 in the spring", "exact_age"),
+        ("I'm 47.", "exact_age"),
+        ("for her 60th birthday", "exact_age"),
+        ("[Person 2]'s wife sorts his tablets.", "family_relation"),
+        ("she has churg strauss syndrome as well", "rare_condition"),
+        ("Huntingtons disease runs in the family", "rare_condition"),
         ("We saw her on 14 March 2025 for the review.", "exact_date"),
         ("The review was on 2025-03-14, first thing.", "exact_date"),
         ("My daughter [Person 3] uses the blue one.", "family_relation"),
@@ -87,6 +94,8 @@ def test_each_kind_of_indirect_identifier_is_found_in_text(text, kind):
         "We reviewed 12 patients in April 2025.",
         "In unison they said 2019, 2020 and 2021 were hard years.",
         "The nurse checked [Patient 1]'s inhaler technique.",  # the nurse is not unique here
+        "I'm 5 minutes away, she said; in unison they agreed.",
+        "Twelve patients came; five years ago there were 47.",
     ],
 )
 def test_ordinary_clinical_talk_is_not_flagged(text):
@@ -186,6 +195,25 @@ def test_generalisation_switches_are_off_by_default_and_listed_when_on():
     assert shareable_item(ITEM, {}) is ITEM
     assert shareable_item(ITEM, on)["role"] == "clinical"
     assert age_band(47) == "[Age 40-49]" and age_band(8) == "[Age 0-9]"
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "generalised"),
+    [
+        ("She is aged 47 now.", "aged 47", "[Age 40-49]"),
+        ("a forty-seven year old man", "forty-seven year old", "[Age 40-49]"),
+        ("a 47-year-old man", "47-year-old", "[Age 40-49]"),
+        ("He turned 52 in May.", "turned 52", "turned [Age 50-59]"),
+        ("for her 60th birthday", "60th birthday", "[Age 60-69] birthday"),
+    ],
+)
+def test_a_stated_age_is_generalised_as_a_whole_phrase(text, phrase, generalised):
+    """The ledger keeps the phrase, never a bare number it would replace everywhere."""
+    from fieldcorpus.deid.identifiers import find_ages
+
+    (hit,) = find_ages(text)
+    assert text[hit.start : hit.end] == phrase
+    assert hit.generalised(text, age_band(hit.age)) == generalised
 
 
 def pipeline(tmp_path, nlp, items, settings):

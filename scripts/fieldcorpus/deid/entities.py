@@ -16,6 +16,7 @@ from fieldcorpus.deid.generalise import (
     setting,
 )
 from fieldcorpus.deid.identifiers import (
+    AgeHit,
     PatternHit,
     find_ages,
     find_practice_names,
@@ -616,6 +617,16 @@ def _pattern_detection(unit_id, text, hit: PatternHit, source: str, pseudonym=No
     )
 
 
+def _age_detection(unit_id: str, text: str, hit: AgeHit) -> Detection:
+    """A stated age under 90 and its ten-year band (generalise.ages), through the ledger."""
+    phrase = text[hit.start : hit.end]
+    band = hit.generalised(text, age_band(hit.age))
+    return Detection(
+        unit_id, hit.start, hit.end, phrase, normalise(phrase), "identifier", "Age", "pattern",
+        1.0, band,
+    )  # fmt: skip
+
+
 def detect_entities(
     units: list[dict],
     practice: str,
@@ -706,22 +717,7 @@ def detect_entities(
         for hit, pseudonym in settle_dates(dates, people, text, clinical, event_dates):
             found.append(_pattern_detection(unit_id, text, hit, "pattern", pseudonym))
         if generalise_ages:
-            found += [
-                Detection(
-                    unit_id,
-                    start,
-                    end,
-                    text[start:end],
-                    normalise(text[start:end]),
-                    "identifier",
-                    "Age",
-                    "pattern",
-                    1.0,
-                    age_band(age),
-                )  # fmt: skip
-                for start, end, age in find_ages(text)
-                if age < 90
-            ]
+            found += [_age_detection(unit_id, text, hit) for hit in find_ages(text) if hit.age < 90]
         kept = _resolve_overlaps(found)
         results += [d.to_dict() for d in whole_names(text, cased[index], kept, allow_list)]
     if setting(settings, "small_places"):
