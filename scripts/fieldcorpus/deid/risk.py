@@ -74,6 +74,49 @@ _WORKPLACE = re.compile(
     rf"(?P<place>{_PSEUDONYM}|(?:[A-Z][\w&'’-]*\s+){{0,3}}(?:{_WORKPLACE_WORDS})\b"
     rf"|[A-Z][\w&'’-]*(?:\s+[A-Z][\w&'’-]*){{0,3}})",
 )
+# Lowercase (ASR) text cannot show a workplace's capital: any word after "works at" or "for"
+# but these, which say when or how rather than where.
+_WORKPLACE_LOWER = re.compile(
+    r"\b(?:work(?:s|ed|ing)?|employed)\s+(?:at|for)\s+(?P<place>[a-z][\w&'’-]+)"
+)
+_NOT_WORKPLACES = frozenset(
+    [
+        "night",
+        "nights",
+        "home",
+        "weekends",
+        "least",
+        "all",
+        "it",
+        "times",
+        "first",
+        "last",
+        "once",
+        "work",
+        "the",
+        "a",
+        "an",
+        "it's",
+        "myself",
+        "himself",
+        "herself",
+        "themselves",
+        "me",
+        "him",
+        "her",
+        "them",
+        "us",
+        "you",
+        "free",
+        "nothing",
+        "years",
+        "months",
+        "weeks",
+        "hours",
+        "days",
+        "ages",
+    ]
+)
 RESOLVE = {
     "unique_role": "switch on pseudonymisation.generalise.roles (and check the text does not name "
     "the post), or share this item only under safeguarded access",
@@ -163,8 +206,14 @@ def text_findings(item: dict, unit: dict, unique_roles: list[str]) -> list[dict]
             add("family_relation", "medium", match.start(), match.end(), "beside a pseudonym")
     for match in _OCCUPATION.finditer(text):
         add("occupation", "medium", match.start(), match.end())
-    for match in _WORKPLACE.finditer(text):
-        add("workplace", "medium", match.start("place"), match.end("place"))
+    places = [(m.start("place"), m.end("place")) for m in _WORKPLACE.finditer(text)]
+    for match in _WORKPLACE_LOWER.finditer(text):
+        if match.group("place") not in _NOT_WORKPLACES and match.end() > max(
+            (end for _, end in places), default=-1
+        ):
+            places.append((match.start("place"), match.end("place")))
+    for start, end in places:
+        add("workplace", "medium", start, end)
     for match in rare_conditions().finditer(text):
         add("rare_condition", "high", match.start(), match.end(), "rare condition (Orphanet)")
     for category, pattern in special_categories().items():
