@@ -79,44 +79,14 @@ _WORKPLACE = re.compile(
 _WORKPLACE_LOWER = re.compile(
     r"\b(?:work(?:s|ed|ing)?|employed)\s+(?:at|for)\s+(?P<place>[a-z][\w&'’-]+)"
 )
-_NOT_WORKPLACES = frozenset(
-    [
-        "night",
-        "nights",
-        "home",
-        "weekends",
-        "least",
-        "all",
-        "it",
-        "times",
-        "first",
-        "last",
-        "once",
-        "work",
-        "the",
-        "a",
-        "an",
-        "it's",
-        "myself",
-        "himself",
-        "herself",
-        "themselves",
-        "me",
-        "him",
-        "her",
-        "them",
-        "us",
-        "you",
-        "free",
-        "nothing",
-        "years",
-        "months",
-        "weeks",
-        "hours",
-        "days",
-        "ages",
-    ]
-)
+# fmt: off
+_NOT_WORKPLACES = frozenset({
+    "night", "nights", "home", "weekends", "least", "all", "it", "times", "first", "last", "once",
+    "work", "the", "a", "an", "it's", "myself", "himself", "herself", "themselves", "me", "him",
+    "her", "them", "us", "you", "free", "nothing", "years", "months", "weeks", "hours", "days",
+    "ages",
+})
+# fmt: on
 RESOLVE = {
     "unique_role": "switch on pseudonymisation.generalise.roles (and check the text does not name "
     "the post), or share this item only under safeguarded access",
