@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from fieldcorpus.deid import entities
+from fieldcorpus.deid import ledger as pseudonym_ledger
 from fieldcorpus.deid.generalise import shareable_item
 from fieldcorpus.deid.leakcheck import check_tree, raise_on_leaks, rows_to_tsv
 from fieldcorpus.deid.ledger import (
@@ -96,7 +97,7 @@ def update_ledger(
     documents = check_detection_index(detection_index, detections)
     loaded = sorted(documents, key=lambda d: d["order_key"])
     ordered = [(d["item_id"], d["order_key"], d["detections"]) for d in loaded]
-    updated = add_detections_to_ledger(ledger, ordered, load_register(register))
+    updated = pseudonym_ledger.update_ledger(ledger, ordered, load_register(register))
     texts = {
         read_json(path)["item"]["item_id"]: {
             u["id"]: u.get("text", "") for u in read_json(path)["units"]
