@@ -96,6 +96,7 @@ def test_each_kind_of_indirect_identifier_is_found_in_text(text, kind):
         "The nurse checked [Patient 1]'s inhaler technique.",  # the nurse is not unique here
         "I'm 5 minutes away, she said; in unison they agreed.",
         "Twelve patients came; five years ago there were 47.",
+        "She is [Age 40-49] and lives in [Town].",  # generalised already
     ],
 )
 def test_ordinary_clinical_talk_is_not_flagged(text):

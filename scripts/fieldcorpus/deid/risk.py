@@ -154,7 +154,12 @@ def text_findings(item: dict, unit: dict, unique_roles: list[str]) -> list[dict]
     text, unit_id = unit.get("text", ""), unit["id"]
     rows = []
 
+    pseudonyms = [m.span() for m in re.finditer(_PSEUDONYM, text)]
+
     def add(kind: str, level: str, start: int, end: int, what: str = "") -> None:
+        if any(p_start <= start and end <= p_end and (start, end) != (p_start, p_end)
+               for p_start, p_end in pseudonyms):  # fmt: skip
+            return  # inside a pseudonym ("[Age 40-49]"): what replaced the identifier
         quoted = quote_context(text, start, end)
         rows.append(_row(item, unit_id, kind, level, f"{what}{': ' if what else ''}{quoted}"))
 
@@ -229,7 +234,8 @@ def _unique_role_metadata(item: dict, shared_role: str, holders: Counter) -> lis
         return []
     sharing = sum(n for r, n in holders.items() if role_group(r) == shared_role or r == shared_role)
     level = "high" if sharing <= 1 else "low"
-    shown = f"shared as '{shared_role}'" + ("" if shared_role == role else f", {sharing} people")
+    group = f", a group of {sharing}" if shared_role != role else ""
+    shown = f"shared as '{shared_role}'{group}"
     detail = f"role {role} is held by one person in {item['practice']}; metadata {shown}"
     return [_row(item, "", "unique_role", level, detail)]
 
