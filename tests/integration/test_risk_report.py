@@ -122,7 +122,7 @@ def test_demo_reports_exist_restricted_and_flag_the_practice_manager(demo_run):
     manager = [
         r
         for r in risk(demo_run, "P01")
-        if r["kind"] == "unique_role" and "practice_manager" in r["detail"]
+        if r["kind"] == "unique_role" and r["detail"].startswith("role practice_manager ")
     ]
     assert {r["item_id"] for r in manager} == {"P01-W1-DOC-01", "P01-W2-DOC-01"}
     assert {r["level"] for r in manager} == {"high"}
