@@ -109,6 +109,20 @@ def practice_shareable_items(wildcards):
     return TARGETS.practice_shareable_json(wildcards.practice)
 
 
+def practice_anonymisation_logs(wildcards):
+    return TARGETS.practice_anonymisation_logs(wildcards.practice)
+
+
+def practice_item_records(wildcards):
+    """The practice's manifest rows (the risk report reads their roles)."""
+    return TARGETS.practice_item_records(wildcards.practice)
+
+
+def generalise_settings(wildcards):
+    """Only the generalisations shape a shareable item's metadata (the shared role)."""
+    return {"generalise": config["pseudonymisation"].get("generalise", {})}
+
+
 def all_shareable_items(wildcards=None):
     return TARGETS.all_shareable_items()
 

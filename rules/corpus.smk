@@ -1,11 +1,19 @@
+# The practice's corpus, and its re-identification risk report (restricted; README:
+# "Re-identification risk"), which reads the same shared items.
 rule assemble_practice_corpus:
     input:
         item_units=practice_shareable_items,
+        anonymisation_logs=practice_anonymisation_logs,
+        ledger_state=LAYOUT.ledger_state(),
+        register=config["register"],
     output:
         parquet=LAYOUT.corpus(name="corpus.parquet"),
         csv=LAYOUT.corpus(name="corpus.csv"),
         jsonl=LAYOUT.corpus(name="corpus.jsonl"),
         dictionary=LAYOUT.corpus(name="data-dictionary.md"),
+        risk=LAYOUT.risk(),
+        risk_html=LAYOUT.risk(ext="html"),
+        risk_review=LAYOUT.risk_review(),
     log:
         "logs/assemble_practice_corpus/{practice}.log",
     benchmark:
@@ -18,6 +26,9 @@ rule assemble_practice_corpus:
         runtime=20,
     params:
         settings=config["corpus"],
+        manifest_rows=practice_item_records,
+        ledger=practice_ledger,
+        pseudonymisation=config["pseudonymisation"],
     script:
         "../scripts/assemble_practice_corpus.py"
 

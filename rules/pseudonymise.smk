@@ -59,6 +59,7 @@ rule pseudonymise_item:
         text_settings=shareable_text_settings,
         gate_hits=LAYOUT.gate_hits(),
         made_from_item=files_made_from_item,
+        settings=generalise_settings,
     script:
         "../scripts/pseudonymise_item.py"
 

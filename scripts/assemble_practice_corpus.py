@@ -10,4 +10,15 @@ run_rule(
     jsonl=snakemake.output.jsonl,
     dictionary=snakemake.output.dictionary,
     settings=dict(snakemake.params.settings),
+    risk=dict(
+        practice=snakemake.wildcards.practice,
+        items=list(snakemake.params.manifest_rows),
+        anonymisation_logs=list(snakemake.input.anonymisation_logs),
+        ledger=snakemake.params.ledger,
+        register=snakemake.input.register,
+        settings=dict(snakemake.params.pseudonymisation),
+        output=snakemake.output.risk,
+        output_html=snakemake.output.risk_html,
+        review=snakemake.output.risk_review,
+    ),
 )

@@ -15,4 +15,5 @@ run_rule(
     gate_hits=snakemake.params.gate_hits,
     made_from_item=list(snakemake.params.made_from_item),
     text_settings=dict(snakemake.params.text_settings),
+    settings=dict(snakemake.params.settings),
 )

@@ -73,3 +73,22 @@ def test_review_lists_the_items_the_gate_withheld_without_their_text(workdir):
         "(residual-identifier gate)"
     ]
     assert fieldcorpus("review", "-d", str(workdir), "--practice", "P01").returncode == 1
+
+
+def test_review_lists_the_risk_report_page_with_its_high_rows(workdir):
+    from fieldcorpus.deid.review import review_to_tsv
+    from fieldcorpus.deid.risk import review_entries, risk_html
+
+    rows = [{"item_id": "P01-W1-DOC-01", "unit_id": "", "wave": 1, "kind": "unique_role",
+             "level": "high", "detail": "role practice_manager is held by one person"}]  # fmt: skip
+    risk = workdir / "results/restricted/risk"
+    risk.mkdir(parents=True)
+    (risk / "P01.html").write_text(risk_html("P01", rows))
+    queue = workdir / "results/restricted/review/risk"
+    queue.mkdir(parents=True)
+    (queue / "P01.tsv").write_text(review_to_tsv(review_entries(rows)))
+    result = fieldcorpus("review", "-d", str(workdir), "--practice", "P01")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"{risk / 'P01.html'}: re-identification risk report, 1 high row(s) to review"
+    ]

@@ -52,8 +52,12 @@ def test_the_targets_of_the_demo():
     assert targets.all_shareable_audio() == []  # audio stays restricted unless opted in
     shareable = [p for p in outputs if p.startswith("results/shareable/")]
     assert targets.crate_files() == [p for p in shareable if p != targets.layout.crate]
-    assert all(p.startswith("results/restricted/transcripts/") for p in outputs
-               if not p.startswith("results/shareable/"))  # fmt: skip
+    restricted = [p for p in outputs if not p.startswith("results/shareable/")]
+    risk = [p for p in restricted if p.startswith("results/restricted/risk/")]
+    assert risk == [f"results/restricted/risk/{g}.{ext}" for g in ("P01", "P02")
+                    for ext in ("tsv", "html")]  # fmt: skip
+    assert all(p.startswith("results/restricted/transcripts/") for p in restricted
+               if p not in risk)  # fmt: skip
     item = recordings[0]
     made = targets.files_made_from_item(item)
     assert targets.layout.leak_check in made

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from fieldcorpus.corpus.jobs import (
-    assemble_practice_corpus,
+    assemble_study_corpus,
     build_casebook,
     export_practice_qdpx,
     summarise_practice,
@@ -143,7 +143,7 @@ def shareable_tree(root, planted: str | None = None):
     outputs["maxqda_txt"] = f"{stem}.maxqda.txt"
     render_shareable_transcript(items[0], outputs, {"pause_marks": True})
     corpus = root / "corpus" / "P01"
-    assemble_practice_corpus(
+    assemble_study_corpus(
         items,
         str(corpus / "corpus.parquet"),
         str(corpus / "corpus.csv"),

@@ -95,7 +95,7 @@ def test_the_gate_result_stands_beside_the_leak_check(workspace):
     assert rows[("P02", 1)].review_open == 1
     assert rows[("P01", 1)].gate == "not run"
     plain = status_table(list(rows.values()), colour=False)
-    assert plain.splitlines()[0].endswith("leak check  gate")
+    assert "leak check  gate" in plain.splitlines()[0]
     assert "passed      WITHHELD 1" in plain
     assert status_tsv(list(rows.values())).splitlines()[0].split("\t")[8:10] == [
         "leak_check",
@@ -112,3 +112,34 @@ def test_the_gate_result_stands_beside_the_leak_check(workspace):
 
 def rows_of(workspace, manifest):
     return {(r.practice, r.wave): r for r in collect_status(workspace, manifest)}
+
+
+def test_risk_counts_and_k_anonymity_per_practice_and_wave(workspace):
+    """High and medium rows of the risk report, and how many of the wave's metadata
+    combinations fewer than k items hold, as the risk report's k_anonymity rows say."""
+    from fieldcorpus.deid.risk import RISK_COLUMNS
+    from fieldcorpus.files import tsv_text
+
+    manifest = load_manifest(workspace.manifest, workspace.fieldwork)
+
+    def row(item_id, wave, kind, level, detail="d"):
+        return {"item_id": item_id, "unit_id": "", "wave": wave, "kind": kind, "level": level,
+                "detail": detail}  # fmt: skip
+
+    rows = [
+        row("P01-W1-DOC-01", 1, "unique_role", "high"),
+        row("P01-W1-DOC-01", 1, "k_anonymity", "high", "P01 × wave 1 × pm × document: 1"),
+        row("P01-W1-INT-01", 1, "k_anonymity", "low", "P01 × wave 1 × gp × interview: 3"),
+        row("P01-W1-INT-01", 1, "exact_date", "medium"),
+        row("P01-W2-INT-01", 2, "occupation", "medium"),
+        row("P01-W2-INT-01", 2, "small_place", "low"),
+    ]
+    touch(workspace.restricted / "risk" / "P01.tsv", tsv_text(rows, RISK_COLUMNS))
+    status = {(r.practice, r.wave): r for r in collect_status(workspace, manifest)}
+    wave1, wave2 = status[("P01", 1)], status[("P01", 2)]
+    assert (wave1.risk_high, wave1.risk_medium, wave1.k_anonymity) == (2, 1, "1 of 2 below k")
+    assert (wave2.risk_high, wave2.risk_medium, wave2.k_anonymity) == (0, 1, "0 of 0 below k")
+    assert status[("P02", 1)].k_anonymity == "not run"
+    plain = status_table(list(status.values()), colour=False)
+    assert "2/1               1 of 2 below k" in plain
+    assert "not run           not run" in plain

@@ -1,6 +1,7 @@
 """Show where each practice's review queue is (its readable HTML page, opened in a browser with
---open, and the residual-identifier gate's files of withheld items), or with --apply check that
-the edited register and allow-list parse before the next run."""
+--open, the re-identification risk report's page, and the residual-identifier gate's files of
+withheld items), or with --apply check that the edited register and allow-list parse before
+the next run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from fieldcorpus.cli.common import add_workspace_arguments, workspace_from
 from fieldcorpus.deid.residual import read_hits
+from fieldcorpus.files import read_tsv
 from fieldcorpus.manifest import load_allow_list, load_register
 from fieldcorpus.pipeline.layout import Layout
 
@@ -37,11 +39,18 @@ def run(args: argparse.Namespace) -> int:
     pattern = f"{args.practice}.html" if args.practice else "*.html"
     pages = sorted(Path(workspace.layout.review_dir).glob(pattern))
     withheld = withheld_items(workspace.layout, args.practice)
-    if not pages and not withheld:
+    risk_pages = sorted(Path(workspace.layout.risk("*", "html")).parent.glob(pattern))
+    if not pages and not withheld and not risk_pages:
         print("review: no review page yet; run snakemake first")
         return 1
     for page in pages:
         print(page)
+        if args.open:
+            webbrowser.open(page.as_uri())
+    for page in risk_pages:
+        entries = workspace.restricted / "review" / "risk" / f"{page.stem}.tsv"
+        high = len(read_tsv(entries)) if entries.is_file() else 0
+        print(f"{page}: re-identification risk report, {high} high row(s) to review")
         if args.open:
             webbrowser.open(page.as_uri())
     for path, count in withheld:

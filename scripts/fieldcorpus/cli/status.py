@@ -1,6 +1,7 @@
 """Per practice and wave: items in the manifest, done, failed (with the one-line reason),
 running, waiting, open review-queue entries, the last leak-check result and, beside it, the
-residual-identifier gate's (items withheld). Read from outputs, logs and Snakemake's markers;
+residual-identifier gate's (items withheld), and the re-identification risk report's high and
+medium rows and k-anonymity figure. Read from outputs, logs and Snakemake's markers;
 colour on a terminal, plain when piped, TSV with --tsv."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from fieldcorpus.pipeline.layout import Layout
 from fieldcorpus.pipeline.workspace import Workspace
 
 STATUS_COLUMNS = ("practice", "wave", "items", "done", "failed", "running", "waiting",
-                  "review_open", "leak_check", "gate", "failures", "in_progress")  # fmt: skip
+                  "review_open", "leak_check", "gate", "risk_high", "risk_medium",
+                  "k_anonymity", "failures", "in_progress")  # fmt: skip
 _ERROR_LINE = re.compile(r"^fieldcorpus: item ([A-Za-z0-9_-]+): (.*)$")
 _PROGRESS_LINE = re.compile(r"item [A-Za-z0-9_-]+: (\d+% of the audio|\d+ s of audio) done")
 
@@ -36,6 +38,9 @@ class WaveStatus:
     review_open: int = 0
     leak_check: str = "not run"
     gate: str = "not run"
+    risk_high: int = 0
+    risk_medium: int = 0
+    k_anonymity: str = "not run"
     gated: int = 0
     withheld: int = 0
     failures: list[str] = field(default_factory=list)
@@ -142,15 +147,42 @@ def gate_summary(row: WaveStatus, files_with_shapes: int) -> str:
     return f"passed {row.gated} of {row.items}" if row.gated else "not run"
 
 
+def risk_results(layout: Layout) -> dict[tuple[str, int], dict]:
+    """Per practice and wave, from the risk reports: high and medium rows, and the k-anonymity
+    figure (metadata combinations held by fewer than k items, of all combinations)."""
+    results: dict[tuple[str, int], dict] = {}
+    for path in sorted(Path(layout.risk("*")).parent.glob("*.tsv")):
+        for row in read_tsv(path):
+            wave = results.setdefault(
+                (path.stem, int(row["wave"])),
+                {"high": 0, "medium": 0, "combinations": set(), "below_k": set()},
+            )
+            if row["kind"] == "k_anonymity":
+                wave["combinations"].add(row["detail"])
+                if row["level"] == "high":
+                    wave["below_k"].add(row["detail"])
+            if row["level"] in ("high", "medium"):
+                wave[row["level"]] += 1
+    return results
+
+
 def collect_status(workspace: Workspace, manifest: Manifest) -> list[WaveStatus]:
     failures = item_failures(workspace.logs)
     running = running_outputs(workspace.root)
     reviews = open_reviews(workspace.layout)
     leak = leak_check_result(workspace)
     gate, files_with_shapes = gate_results(workspace.layout)
+    risks = risk_results(workspace.layout)
     table: dict[tuple[str, int], WaveStatus] = {}
     for item in sorted(manifest.items.values(), key=lambda i: (i.practice, i.wave, i.item_id)):
-        row = table.setdefault((item.practice, item.wave), WaveStatus(item.practice, item.wave))
+        if (item.practice, item.wave) not in table:
+            row = table[(item.practice, item.wave)] = WaveStatus(item.practice, item.wave)
+            risk = risks.get((item.practice, item.wave))
+            if risk:
+                row.risk_high, row.risk_medium = risk["high"], risk["medium"]
+                below, combinations = len(risk["below_k"]), len(risk["combinations"])
+                row.k_anonymity = f"{below} of {combinations} below k"
+        row = table[(item.practice, item.wave)]
         row.items += 1
         row.review_open += reviews.get(item.item_id, 0) + gate.get(item.item_id, 0)
         row.leak_check = leak
@@ -185,9 +217,11 @@ def status_table(rows: list[WaveStatus], colour: bool) -> str:
         return f"\033[{code}m{text}\033[0m" if colour and condition else text
 
     header = f"{'practice':<8} {'wave':>4} {'items':>5} {'done':>5} {'failed':>6} {'running':>7} " \
-             f"{'waiting':>7} {'review':>6}  {'leak check':<10}  gate"  # fmt: skip
+             f"{'waiting':>7} {'review':>6}  {'leak check':<10}  {'gate':<10}  " \
+             f"{'risk high/medium':<16}  k-anonymity"  # fmt: skip
     lines = [header, "-" * len(header)]
     for row in rows:
+        risk = f"{row.risk_high}/{row.risk_medium}" if row.k_anonymity != "not run" else "not run"
         lines.append(
             f"{row.practice:<8} {row.wave:>4} {row.items:>5} "
             f"{paint(f'{row.done:>5}', '32', row.done == row.items)} "
@@ -195,7 +229,8 @@ def status_table(rows: list[WaveStatus], colour: bool) -> str:
             f"{paint(f'{row.waiting:>7}', '33', row.waiting > 0)} "
             f"{paint(f'{row.review_open:>6}', '33', row.review_open > 0)}  "
             f"{paint(f'{row.leak_check:<10}', '31', row.leak_check == 'FAILED')}  "
-            f"{paint(row.gate, '31', row.gate.startswith(('WITHHELD', 'FAILED')))}"
+            f"{paint(f'{row.gate:<10}', '31', row.gate.startswith(('WITHHELD', 'FAILED')))}  "
+            f"{paint(f'{risk:<16}', '31', row.risk_high > 0)}  {row.k_anonymity}"
         )
     in_progress = [line for row in rows for line in row.in_progress]
     if in_progress:

@@ -9,6 +9,7 @@ from fieldcorpus.corpus.casebook import casebook_html, casebook_markdown, load_d
 from fieldcorpus.corpus.qdpx import docx_by_item, write_qdpx
 from fieldcorpus.corpus.summaries import write_practice_summary, write_study_summary
 from fieldcorpus.corpus.tables import build_corpus, write_corpus
+from fieldcorpus.deid.risk import write_risk_report
 from fieldcorpus.files import (
     SHAREABLE_FILE_MODE,
     atomic_write_text,
@@ -18,7 +19,7 @@ from fieldcorpus.files import (
 log = logging.getLogger("fieldcorpus")
 
 
-def assemble_practice_corpus(
+def assemble_study_corpus(
     items: list[str],
     parquet: str,
     csv: str,
@@ -31,7 +32,19 @@ def assemble_practice_corpus(
     log.info("corpus: %d units from %d items", len(frame), len(items))
 
 
-assemble_study_corpus = assemble_practice_corpus
+def assemble_practice_corpus(
+    items: list[str],
+    parquet: str,
+    csv: str,
+    settings: dict,
+    jsonl: str,
+    dictionary: str,
+    risk: dict,
+) -> None:
+    """The practice's corpus, then its re-identification risk report (restricted), which reads
+    the same shared items: `risk` holds write_risk_report's arguments but the items."""
+    assemble_study_corpus(items, parquet, csv, settings, jsonl, dictionary)
+    write_risk_report(shared_items=items, **risk)
 
 
 def build_casebook(items: list[str], practice: str, markdown: str, html: str) -> None:

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fieldcorpus.deid.generalise import GROUPS
 from fieldcorpus.files import (
     SHAREABLE_FILE_MODE,
     atomic_output_path,
@@ -34,6 +35,8 @@ ROLES = [
     "researcher",
     "other",
 ]
+# Roles as shared: the manifest's, or their groups where pseudonymisation.generalise.roles is on.
+SHARED_ROLES = ROLES + [group for group in GROUPS if group not in ROLES]
 SORT_KEY = ["collected_on", "item_id", "sequence"]
 
 
@@ -50,7 +53,7 @@ CORPUS_SCHEMA = pa.schema(
         _field("collected_on", pa.date32(), False, "Date the item was collected (ISO date)."),
         _field("item_id", pa.string(), False, "Stable item identifier from the manifest."),
         _field("kind", _CATEGORY, False, "Item kind: " + ", ".join(KINDS) + "."),
-        _field("role", _CATEGORY, False, "Participant role: " + ", ".join(ROLES) + "."),
+        _field("role", _CATEGORY, False, "Participant role: " + ", ".join(SHARED_ROLES) + "."),
         _field("unit_id", pa.string(), False, "Unit identifier within the item."),
         _field("sequence", pa.int32(), False, "Position of the unit within its item, from 1."),
         _field("speaker", pa.string(), True, "Speaker label of a speech turn (S1, S2, ...)."),
@@ -119,7 +122,7 @@ def build_corpus(item_paths: list[str | Path]) -> pd.DataFrame:
     frame = frame.sort_values(SORT_KEY, kind="stable").reset_index(drop=True)
     frame["practice"] = pd.Categorical(frame["practice"], categories=sorted(set(frame["practice"])))
     frame["kind"] = pd.Categorical(frame["kind"], categories=KINDS)
-    frame["role"] = pd.Categorical(frame["role"], categories=ROLES)
+    frame["role"] = pd.Categorical(frame["role"], categories=SHARED_ROLES)
     for column in ("wave", "sequence", "word_count", "page"):
         frame[column] = frame[column].astype("Int32")
     for column in ("item_id", "unit_id", "speaker", "text"):

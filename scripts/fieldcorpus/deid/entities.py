@@ -8,7 +8,20 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cache, lru_cache
 
 from fieldcorpus.deid.aliases import TITLES
-from fieldcorpus.deid.identifiers import PatternHit, find_practice_names, find_titled_names
+from fieldcorpus.deid.generalise import (
+    SMALL_PLACE_PSEUDONYM,
+    age_band,
+    is_small_place,
+    min_population,
+    setting,
+)
+from fieldcorpus.deid.identifiers import (
+    AgeHit,
+    PatternHit,
+    find_ages,
+    find_practice_names,
+    find_titled_names,
+)
 from fieldcorpus.deid.textmatch import compile_alternation, normalise, within_one_edit
 from fieldcorpus.deid.truecase import (
     case_style,
@@ -606,6 +619,16 @@ def _pattern_detection(unit_id, text, hit: PatternHit, source: str, pseudonym=No
     )
 
 
+def _age_detection(unit_id: str, text: str, hit: AgeHit) -> Detection:
+    """A stated age under 90 and its ten-year band (generalise.ages), through the ledger."""
+    phrase = text[hit.start : hit.end]
+    band = hit.generalised(text, age_band(hit.age))
+    return Detection(
+        unit_id, hit.start, hit.end, phrase, normalise(phrase), "identifier", "Age", "pattern",
+        1.0, band,
+    )  # fmt: skip
+
+
 def detect_entities(
     units: list[dict],
     practice: str,
@@ -622,6 +645,7 @@ def detect_entities(
     collected_on = str(item.get("collected_on") or "")
     clinical = item.get("kind") == "clinic_review"
     event_dates = settings.get("event_dates", "keep")
+    generalise_ages = setting(settings, "ages")
     answered = answers(units)
     before = turn_text_before(units)
     split_numbers: dict[str, list] = {}
@@ -694,6 +718,17 @@ def detect_entities(
         people = [(d.start, d.end) for d in found if d.entity_type == "person"]
         for hit, pseudonym in settle_dates(dates, people, text, clinical, event_dates):
             found.append(_pattern_detection(unit_id, text, hit, "pattern", pseudonym))
+        if generalise_ages:
+            found += [_age_detection(unit_id, text, hit) for hit in find_ages(text) if hit.age < 90]
         kept = _resolve_overlaps(found)
         results += [d.to_dict() for d in whole_names(text, cased[index], kept, allow_list)]
+    if setting(settings, "small_places"):
+        population = min_population(settings)
+        for detection in results:
+            if (
+                detection["entity_type"] == "place"
+                and not detection["fixed_pseudonym"]
+                and is_small_place(detection["text"], population)
+            ):
+                detection["fixed_pseudonym"] = SMALL_PLACE_PSEUDONYM
     return results

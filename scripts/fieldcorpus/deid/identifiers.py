@@ -205,6 +205,17 @@ _TENS_WORDS = {
     "eighty": "8", "ninety": "9",
 }  # fmt: skip
 _REPEATS = {"double": 2, "treble": 3, "triple": 3}
+# An age in figures or words ("47", "forty-seven", "nine"), stated as one.
+_AGE_NUMBER = (
+    rf"\d{{1,3}}|(?:{'|'.join(_TENS_WORDS)})(?:[\s-]+(?:{'|'.join(list(_UNIT_WORDS)[4:])}))?"
+    rf"|{'|'.join(_TEEN_WORDS)}|{'|'.join(list(_UNIT_WORDS)[4:])}"
+)
+_AGE = re.compile(
+    rf"\b(?:aged?\s+(?:is\s+)?(?P<a>{_AGE_NUMBER})"
+    rf"|(?P<b>{_AGE_NUMBER})\s*-?\s*(?:years?|yrs?)\s*-?\s*old|turned\s+(?P<d>{_AGE_NUMBER})"
+    r"|(?P<e>\d{1,3})(?:st|nd|rd|th)\s+birthday)\b",
+    re.IGNORECASE,
+)
 _NUMBER_WORDS = "|".join([*_UNIT_WORDS, *_TEEN_WORDS, *_TENS_WORDS, *_REPEATS, "hundred"])
 _NUMBER_TOKEN = re.compile(rf"(?<![A-Za-z\d])\d+(?![A-Za-z\d])|\b(?:{_NUMBER_WORDS})\b", re.I)
 # What Whisper puts between the digits of one number: spaces, commas, full stops, hyphens,
@@ -248,11 +259,6 @@ _POSTCODE_FULL = re.compile(
 _POSTCODE_PART = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?(?:[0-9][A-Z]{0,2})?", re.IGNORECASE)
 _CHUNK = re.compile(r"[A-Za-z0-9]+")
 _CHUNK_GAP = re.compile(r"^[\s,.\-]{1,3}$")
-_AGE = re.compile(
-    r"\b(?:aged?\s+(?:is\s+)?(?P<a>\d{2,3})|(?P<b>\d{2,3})(?:\s*|-)(?:years?|yrs?)(?:\s*|-)old"
-    r"|(?P<c>\d{2,3})-year-old)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -462,10 +468,9 @@ def find_identifiers(
         if hit:
             hits.append(hit)
     hits += _split_postcodes(text)
-    for match in _AGE.finditer(text):
-        age = int(match.group("a") or match.group("b") or match.group("c"))
-        if 90 <= age <= 125:
-            hits.append(PatternHit(match.start(), match.end(), "Age over 89", 0.9))
+    for age in find_ages(text):
+        if 90 <= age.age <= 125:
+            hits.append(PatternHit(age.start, age.end, "Age over 89", 0.9))
     for match in _POSTCODE.finditer(text):
         hits.append(PatternHit(match.start(), match.end(), "Postcode", 0.9))
     for match in _GLUED_POSTCODE.finditer(text):
@@ -488,6 +493,67 @@ def find_identifiers(
             plausible = birth_plausible(year, collected_on)
             hits.append(PatternHit(match.start(), match.end(), "Date", 0.9, "date", plausible))
     return hits
+
+
+@dataclass(frozen=True)
+class AgeHit:
+    """A stated age: the phrase (start, end), the age, and where its number stands."""
+
+    start: int
+    end: int
+    age: int
+    number_start: int
+    number_end: int
+
+    def generalised(self, text: str, band: str) -> str:
+        """The phrase with its age as `band`: 'aged 47' and '47 years old' become the band
+        alone, 'turned 52' keeps its verb, 'her 47th birthday' its noun."""
+        if text[self.number_end : self.end].lower().replace("-", " ").split()[:2] in (
+            ["years", "old"],
+            ["year", "old"],
+            ["yrs", "old"],
+            ["yr", "old"],
+        ) or text[self.start : self.number_start].lower().startswith("age"):
+            return band
+        suffix = re.sub(r"^(?:st|nd|rd|th)", "", text[self.number_end : self.end])
+        return text[self.start : self.number_start] + band + suffix
+
+
+def find_ages(text: str) -> list[AgeHit]:
+    """Every stated age: 'aged 47', '47 years old', 'a 47-year-old', 'forty-seven years old',
+    'turned 47', 'her 47th birthday'. The phrase is what the ledger keeps, so that it is replaced
+    wherever it recurs, never a bare number."""
+    found = []
+    for match in _AGE.finditer(text):
+        group = match.lastgroup
+        found.append(
+            AgeHit(
+                match.start(),
+                match.end(),
+                _age_value(match.group(group)),
+                match.start(group),
+                match.end(group),
+            )  # fmt: skip
+        )
+    return found
+
+
+def _age_value(said: str) -> int:
+    if said.isdigit():
+        return int(said)
+    words = re.split(r"[\s-]+", said.lower())
+    if words[0] in _TENS_WORDS:
+        return int(_TENS_WORDS[words[0]]) * 10 + (int(_UNIT_WORDS[words[1]]) if words[1:] else 0)
+    return int(_TEEN_WORDS.get(words[0]) or _UNIT_WORDS[words[0]])
+
+
+def find_full_dates(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every date given to the day, with its year ('12 April 2021')."""
+    return [
+        (m.start(), m.end())
+        for m in _DATE.finditer(text)
+        if _FULL_DATE.fullmatch(m.group()) and full_date_year(m.group()) is not None
+    ]
 
 
 def reduce_date(text: str, keep: str) -> str:

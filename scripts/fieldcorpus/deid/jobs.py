@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from fieldcorpus.deid.detectcache import detect_practice
+from fieldcorpus.deid.generalise import shareable_item
 from fieldcorpus.deid.leakcheck import check_tree, raise_on_leaks, rows_to_tsv
 from fieldcorpus.deid.ledger import Ledger, ledger_version, order_key, update_ledger
 from fieldcorpus.deid.pseudonymise import log_to_tsv, pseudonymise_units
@@ -99,6 +100,7 @@ def pseudonymise_item(
     text_settings: dict | None = None,
     made_from_item: list[str] | None = None,
     ledger_state: str | None = None,
+    settings: dict | None = None,
 ) -> None:
     """`text_settings`: the transcription settings that shape a transcript's text renderings
     (pause marks). The residual-identifier gate runs before anything
@@ -107,7 +109,8 @@ def pseudonymise_item(
     is kept when the job fails. Shareable files an earlier run made from the item
     (`made_from_item`) are removed with it: they were made from text that may now be known to
     hold the identifier. With `ledger_state`, the detections must be those the practice's
-    ledger was updated from."""
+    ledger was updated from. `settings` (pseudonymisation) may coarsen the shared role
+    (generalise.roles)."""
     document = read_json(units)
     item_id = document["item"]["item_id"]
     found = (
@@ -143,7 +146,8 @@ def pseudonymise_item(
             "identifier to the register and rerun, or, if the shape is not identifying, add its "
             "exact text to the allow-list and rerun",
         )
-    shareable = {**document, "units": new_units}
+    item = shareable_item(document["item"], settings or {})
+    shareable = {**document, "item": item, "units": new_units}
     write_shareable_json(output_json, shareable)
     atomic_write_text(output_text, render_text(shareable, text_settings), SHAREABLE_FILE_MODE)
     log.info("item %s: %d replacements; residual-identifier gate passed", item_id, len(log_rows))

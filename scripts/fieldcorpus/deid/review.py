@@ -30,7 +30,7 @@ _CSS = (
 )
 
 
-def _context(text: str, start: int, end: int) -> str:
+def quote_context(text: str, start: int, end: int) -> str:
     before = text[max(0, start - CONTEXT_CHARS) : start]
     after = text[end : end + CONTEXT_CHARS]
     return " ".join(f"…{before}[[{text[start:end]}]]{after}…".split())
@@ -83,7 +83,7 @@ def review_rows(
                     "source": detection["source"],
                     "score": detection["score"],
                     "reason": why[0],
-                    "context": _context(unit_text, detection["start"], detection["end"]),
+                    "context": quote_context(unit_text, detection["start"], detection["end"]),
                     "resolve": why[1],
                 }
             )

@@ -94,6 +94,12 @@ class Layout:
         """The redacted copy (ext: the audio format) and its work files (spans.tsv, check.json)."""
         return f"{self.restricted}/audio/{practice}/{item_id}.{ext}"
 
+    def risk(self, practice: str = PRACTICE, ext: str = "tsv") -> str:
+        return f"{self.restricted}/risk/{practice}.{ext}"
+
+    def risk_review(self, practice: str = PRACTICE) -> str:
+        return f"{self.review_dir}/risk/{practice}.tsv"
+
     def redaction_log(self, practice: str = PRACTICE, item_id: str = ITEM_ID) -> str:
         return f"{self.restricted}/redaction-log/{practice}/{item_id}.tsv"
 

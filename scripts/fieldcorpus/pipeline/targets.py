@@ -144,6 +144,22 @@ class Targets:
             for item in self.by_practice[practice]
         ]
 
+    def practice_anonymisation_logs(self, practice: str) -> list[str]:
+        return [
+            self.layout.anonymisation_log(practice, item.item_id)
+            for item in self.by_practice[practice]
+        ]
+
+    def practice_item_records(self, practice: str) -> list[dict]:
+        return [asdict(item) for item in self.by_practice[practice]]
+
+    def all_risk_reports(self) -> list[str]:
+        return [
+            self.layout.risk(practice, ext)
+            for practice in self.by_practice
+            for ext in ("tsv", "html")
+        ]
+
     def docx(self, items: list[Item]) -> list[str]:
         """DOCX transcripts of these items (recordings are rendered to DOCX, documents not)."""
         return [
@@ -214,6 +230,7 @@ class Targets:
             *self.all_lineage(),
             self.layout.crate,
             *self.all_restricted_transcript_formats(),
+            *self.all_risk_reports(),
         ]
 
     def crate_files(self) -> list[str]:

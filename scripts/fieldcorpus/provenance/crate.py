@@ -12,6 +12,7 @@ import mimetypes
 import re
 from pathlib import Path
 
+from fieldcorpus.deid.generalise import applied
 from fieldcorpus.files import read_json, sha256_file, write_shareable_json
 from fieldcorpus.provenance.lineage import software_of
 from fieldcorpus.units import item_id_of
@@ -104,6 +105,9 @@ def build_crate(
         "Pseudonymised outputs of a fieldcorpus run. Raw fieldwork is identifiable and is "
         "described by checksum only."
     )
+    # Which generalisations shaped the shared text and metadata; never what the risk report found.
+    generalised = applied(settings.get("pseudonymisation") or {})
+    root["description"] += f" Generalisations applied: {', '.join(generalised) or 'none'}."
     root["datePublished"] = ended
     if license_id:
         root["license"] = crate.add(

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from fieldcorpus import __version__
+from fieldcorpus.deid.generalise import shareable_item
 from fieldcorpus.files import (
     read_json,
     sha256_file,
@@ -208,7 +209,7 @@ def build_lineage(
     }
     record = {
         "format": LINEAGE_FORMAT,
-        "item": document["item"],
+        "item": shareable_item(document["item"], pseudonymisation),
         "raw": raw,
         "stages": {
             "inventory": restricted(inventory),
