@@ -39,7 +39,9 @@ def imported_modules(path: Path, modules: set[str]) -> set[str]:
 
 
 def import_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
-    files = {module_name(p, package): p for p in package.rglob("*.py") if "__pycache__" not in p.parts}
+    files = {
+        module_name(p, package): p for p in package.rglob("*.py") if "__pycache__" not in p.parts
+    }
     modules = set(files)
     return {name: imported_modules(path, modules) - {name} for name, path in files.items()}
 

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from fieldcorpus.deid import entities
+from fieldcorpus.deid.decisions import without_released
 from fieldcorpus.deid.leakcheck import check_tree, raise_on_leaks, rows_to_tsv
 from fieldcorpus.deid.ledger import (
     Ledger,
@@ -15,6 +16,7 @@ from fieldcorpus.deid.ledger import (
     ledger_version,
     order_key,
 )
+from fieldcorpus.deid.ledger import update_ledger as add_detections_to_ledger
 from fieldcorpus.deid.pseudonymise import log_to_tsv, pseudonymise_units
 from fieldcorpus.deid.residual import (
     Release,
@@ -127,20 +129,16 @@ def pseudonymise_item(
     made from text that may now be known to hold the identifier."""
     document = read_json(units)
     item_id = document["item"]["item_id"]
+    allowed = load_allow_list(allow_list)
     new_units, log_rows = pseudonymise_units(
         item_id,
         document["units"],
         read_json(detections)["detections"],
-        Ledger.read(ledger),
+        without_released(Ledger.read(ledger), allowed),
         order_key(document["item"]),
     )
     atomic_write_text(anonymisation_log, log_to_tsv(log_rows), RESTRICTED_FILE_MODE)
-    hits = scan_units(
-        item_id,
-        new_units,
-        document["item"].get("collected_on"),
-        Release(load_allow_list(allow_list)),
-    )
+    hits = scan_units(item_id, new_units, document["item"].get("collected_on"), Release(allowed))
     atomic_write_text(gate_hits, hits_to_tsv(hits), RESTRICTED_FILE_MODE)
     if hits:
         withdrawn = [p for p in made_from_item or [] if Path(p).is_file()]
@@ -174,10 +172,13 @@ def leak_check(
     identifier shapes in every shareable text (the residual-identifier gate, which needs no
     ledger: it catches what detection missed in corpora, casebooks, QDA sources and summaries
     too). The gate's findings (file, item, kinds; never the strings) go to `gate_hits`."""
-    by_practice = {Path(p).name.split(".")[0]: Ledger.read(p) for p in ledgers}
+    allowed = load_allow_list(allow_list)
+    by_practice = {
+        Path(p).name.split(".")[0]: without_released(Ledger.read(p), allowed) for p in ledgers
+    }
     rows = check_tree(shareable_dir, by_practice, load_register(register), set(manifest_ids))
     raise_on_leaks(rows)
-    shapes = scan_tree(shareable_dir, set(manifest_ids), Release(load_allow_list(allow_list)))
+    shapes = scan_tree(shareable_dir, set(manifest_ids), Release(allowed))
     atomic_write_text(gate_hits, tree_rows_to_tsv(shapes), RESTRICTED_FILE_MODE)
     raise_on_shapes(shapes)
     atomic_write_text(output, rows_to_tsv(rows), SHAREABLE_FILE_MODE)
