@@ -300,3 +300,30 @@ def test_without_released_keeps_register_rows(tmp_path):
     kept = without_released(ledger, frozenset({"sarah", "hilar", "441722 30981"}))
     assert [row["original"] for row in kept.rows] == ["Sarah"]
     assert without_released(ledger, frozenset()) is ledger
+
+
+def test_a_released_postcode_is_kept_where_its_shape_was_found(nlp):
+    units = [{"id": "b1", "text": "Riverside practice, 4 Mill Lane, PR1 3NX. Call reception."}]
+    item = {"item_id": "X", "kind": "document", "collected_on": "2025-03-01"}
+    allow = load_allow_list(None)
+    found = detect_entities(units, "P02", [], allow, SETTINGS, nlp, item)
+    assert "PR1 3NX" in {d["text"] for d in found}
+    released = frozenset(allow | {"pr1 3nx"})
+    assert "PR1 3NX" not in {
+        d["text"] for d in detect_entities(units, "P02", [], released, SETTINGS, nlp, item)
+    }
+    # A postcode given as an answer stays replaced, whatever the allow-list says.
+    asked = [
+        {
+            "id": "u1",
+            "text": "And what's your postcode?",
+            "start": 0.0,
+            "end": 1.0,
+            "speaker": "S1",
+        },
+        {"id": "u2", "text": "It's PR1 3NX.", "start": 1.0, "end": 2.0, "speaker": "S2"},
+    ]
+    answered = detect_entities(
+        asked, "P02", [], released, SETTINGS, nlp, {**item, "kind": "clinic_review"}
+    )
+    assert any("PR1 3NX" in d["text"] for d in answered)

@@ -315,11 +315,15 @@ def unit_identifiers(
             dates.append(hit)
         else:
             hits.append((hit, "pattern", text[hit.start : hit.end]))
-    # A reviewed number released on the allow-list stays.
+    # A reviewed shape released on the allow-list stays: a number, or an identifier found by its
+    # own shape (a practice's published postcode) outside an answer to an identity question.
     kept = [
         (hit, source, surface)
         for hit, source, surface in hits
-        if not (hit.label == "Number" and normalise(surface) in allow_list)
+        if not (
+            (hit.label == "Number" or (source == "pattern" and not answered))
+            and normalise(surface) in allow_list
+        )
     ]
     return kept, dates
 
