@@ -169,9 +169,14 @@ _ENTRY_FIELDS = (
 )
 
 
+# A label without a number ([Postcode], [NHS number]) stands for an identifier's shape; [Person]
+# (ambiguous) and [Practice] are people and places.
+_SHAPE_LABEL = re.compile(r"\[(?!Person\]|Practice\])[A-Za-z ]+\]")
+
+
 def fits(entry: Entry) -> list[str]:
     """The decisions that fit an entry, most likely first."""
-    if entry.queue == "gate" or entry.pseudonym in ("[Number]", "[Phone]", "[NHS number]"):
+    if entry.queue == "gate" or _SHAPE_LABEL.fullmatch(entry.pseudonym):
         return ["release", "person", "same_person", "place", "organisation"]
     return ["same_person", "person", "allow", "place", "organisation"]
 
@@ -276,12 +281,13 @@ class Desk:
     def affected_items(self, practice: str | None, text: str) -> list[str]:
         """Items whose text holds `text` (any case and spacing): those whose shareable outputs
         the next run changes (`practice` None: every practice, as for the allow-list)."""
-        wanted = " ".join(text.lower().split())
+        words = [re.escape(word) for word in text.split()]
+        pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
         found = set()
         for folder in ("transcripts", "text"):
             for path in sorted((self.restricted / folder).glob(f"{practice or '*'}/*.json")):
                 units = read_json(path).get("units", [])
-                if any(wanted in " ".join(str(u.get("text", "")).lower().split()) for u in units):
+                if any(pattern.search(str(u.get("text", ""))) for u in units):
                     found.add(path.stem)
         return sorted(found)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import logging
 import secrets
 from importlib import resources
 
@@ -38,6 +39,7 @@ CSP = (
 ASSETS = {
     "desk.js": ("desk.js", "text/javascript; charset=utf-8"),
     "desk.css": ("desk.css", "text/css; charset=utf-8"),
+    "favicon.svg": ("favicon.svg", "image/svg+xml"),
 }
 ERROR_STATUS = {"gone": 410, "conflict": 409, "changed": 409, "invalid": 422, "unreadable": 422}
 
@@ -196,7 +198,9 @@ def _after(iso: str, timestamp: float) -> bool:
 
 
 def serve(app: Flask, port: int = 0) -> BaseWSGIServer:
-    """A threaded server on the loopback address only (port 0: a free one)."""
+    """A threaded server on the loopback address only (port 0: a free one). Requests are not
+    logged: their URLs carry the token."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return make_server(LOOPBACK, port, app, threaded=True)
 
 
