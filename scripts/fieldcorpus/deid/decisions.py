@@ -31,7 +31,6 @@ from pathlib import Path
 from fieldcorpus.deid.entities import register_canonical
 from fieldcorpus.deid.ledger import GUESS_SOURCES, NEUTRAL_PSEUDONYM, Ledger, locked
 from fieldcorpus.deid.residual import Release
-from fieldcorpus.deid.review import REVIEW_COLUMNS
 from fieldcorpus.deid.textmatch import normalise
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import (
@@ -44,6 +43,7 @@ from fieldcorpus.files import (
 )
 from fieldcorpus.manifest import REGISTER_COLUMNS, load_allow_list, load_register
 
+DECISIONS_FILE = "decisions.tsv"
 DECISION_COLUMNS = (
     "decision_id",
     "decided_at",
@@ -151,7 +151,7 @@ def _entry(queue: str, practice: str, row: dict) -> Entry:
         entry_id=entry_id(queue, practice, row),
         queue=queue,
         practice=practice,
-        **{c: str(row.get(c) or "") for c in REVIEW_COLUMNS if c in _ENTRY_FIELDS},
+        **{field: str(row.get(field) or "") for field in _ENTRY_FIELDS},
     )
 
 
@@ -179,9 +179,6 @@ def fits(entry: Entry) -> list[str]:
     if entry.queue == "gate" or _SHAPE_LABEL.fullmatch(entry.pseudonym):
         return ["release", "person", "same_person", "place", "organisation"]
     return ["same_person", "person", "allow", "place", "organisation"]
-
-
-DECISIONS_FILE = "decisions.tsv"
 
 
 def sha256_or_empty(path: Path) -> str:
