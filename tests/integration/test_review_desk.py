@@ -136,6 +136,7 @@ def test_three_decisions_at_the_desk_then_a_rerun(wave3, tmp_path):
             assert ".wav" not in body and "Interview Sarah" not in body  # no raw file name
             shot = tmp_path / "review-desk.png"
             page.screenshot(path=str(shot))
+            # The page's CSP allows no eval: every predicate above and below is a function.
             # 1. 'Sally' is the same person as [GP 1].
             sally = card(page, "Sally", "P01-W3-DOC-01")
             sally.locator("select.person-target").select_option("[GP 1]")
@@ -145,12 +146,12 @@ def test_three_decisions_at_the_desk_then_a_rerun(wave3, tmp_path):
             card(page, "Enhailer", "P01-W2-CLN-01").focus()
             page.keyboard.press("a")
             page.wait_for_function(
-                "document.querySelector('#message').textContent.includes('Enhailer')"
+                "() => document.querySelector('#message').textContent.includes('Enhailer')"
             )
             # 3. The practice's published postcode, reviewed as safe, is released.
             card(page, "PR1 3NX", "P02-W1-DOC-01").locator("button.do-release").click()
             page.wait_for_function(
-                "document.querySelector('#message').textContent.includes('PR1 3NX')"
+                "() => document.querySelector('#message').textContent.includes('PR1 3NX')"
             )
             assert "ok" in page.locator("#message").get_attribute("class")
             # Then: the items the next run changes, and the run started from the desk.
@@ -158,16 +159,15 @@ def test_three_decisions_at_the_desk_then_a_rerun(wave3, tmp_path):
             assert set(then) == {"P01-W3-DOC-01", "P01-W2-CLN-01", "P02-W1-DOC-01", "P02-W2-DOC-02"}
             page.locator("#start-run").click()
             page.wait_for_function(
-                "/Run (done|failed)/.test(document.querySelector('#run-state').textContent)",
+                "() => /Run (done|failed)/.test(document.querySelector('#run-state').textContent)",
                 timeout=1_800_000,
                 polling=2000,
             )
             state = page.locator("#run-state").inner_text()
             tail = page.locator("#run-tail").inner_text()
             assert state.startswith("Run done"), tail
-            page.wait_for_function(
-                "document.querySelector('#then-summary').textContent.startsWith('No decision')"
-            )
+            settled = "() => document.querySelector('#then-summary').textContent.startsWith('No')"
+            page.wait_for_function(settled)
             browser.close()
         assert outside == []
     finally:

@@ -85,7 +85,10 @@ function shown() {
   );
 }
 
+// The message is shown once the queue is read again, so what it says matches the page.
 async function decide(entry, action, target) {
+  let message;
+  let ok = false;
   try {
     const answer = await api("/api/decide", {
       entry_id: entry.entry_id,
@@ -94,22 +97,28 @@ async function decide(entry, action, target) {
       seen: state.fingerprint,
     });
     const many = entry.occurrences > 1 ? ` (all ${entry.occurrences} occurrences)` : "";
-    say(`Decided: ${LABELS[action]}${target ? " " + target : ""} for “${entry.text}”${many}; ` +
-        `backup and log in restricted/review/ (${answer.decision.decision_id}).`, true);
+    message = `Decided: ${LABELS[action]}${target ? " " + target : ""} for “${entry.text}”${many}; ` +
+      `backup and log in restricted/review/ (${answer.decision.decision_id}).`;
+    ok = true;
   } catch (error) {
-    say(error.message);
+    message = error.message;
   }
   await load();
+  say(message, ok);
 }
 
 async function undo(decisionId) {
+  let message;
+  let ok = false;
   try {
     await api("/api/undo", { decision_id: decisionId });
-    say(`Undone: ${decisionId}; the files are as they were before it.`, true);
+    message = `Undone: ${decisionId}; the files are as they were before it.`;
+    ok = true;
   } catch (error) {
-    say(error.message);
+    message = error.message;
   }
   await load();
+  say(message, ok);
 }
 
 function player(entry) {
@@ -225,6 +234,7 @@ function renderDecisions() {
 function render() {
   const entries = shown();
   const queue = document.getElementById("queue");
+  const keyboard = document.activeElement && document.activeElement.closest("#queue");
   queue.replaceChildren(...entries.map(card));
   if (!entries.length) queue.append(el("p", { textContent: "Nothing open here. Rerun the pipeline after your decisions (see Then)." }));
   const withheld = state.withheld ? `; ${state.withheld} item(s) withheld by the residual-identifier gate` : "";
@@ -232,6 +242,7 @@ function render() {
   renderThen();
   renderDecisions();
   current = Math.min(current, Math.max(0, entries.length - 1));
+  if (keyboard) focusEntry(current);  // keep the keys working on the next entry
 }
 
 async function load() {
