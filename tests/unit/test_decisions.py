@@ -73,11 +73,12 @@ def run_pipeline(root: Path, nlp) -> dict[str, list[str]]:
     rows = review_rows(detected, ledger, texts, 0.9)
     (restricted / "review").mkdir(parents=True, exist_ok=True)
     (restricted / "review" / "P01.tsv").write_text(review_to_tsv(rows))
-    applied = without_released(Ledger.read(ledger_path), allowed)
+    full = Ledger.read(ledger_path)
+    applied = without_released(full, allowed)
     out = {}
     for item_id, key, detections in detected:
         new_units, _ = pseudonymise_units(
-            item_id, speech_units(ITEMS[item_id]), detections, applied, key
+            item_id, speech_units(ITEMS[item_id]), detections, full, key, applied
         )
         hits = scan_units(item_id, new_units, "2025-03-01", Release(allowed))
         gate = restricted / "review" / "gate" / "P01" / f"{item_id}.tsv"
@@ -327,3 +328,11 @@ def test_a_released_postcode_is_kept_where_its_shape_was_found(nlp):
         asked, "P02", [], released, SETTINGS, nlp, {**item, "kind": "clinic_review"}
     )
     assert any("PR1 3NX" in d["text"] for d in answered)
+    # After a table with a DOB column (read as a date-of-birth question), the released postcode
+    # of the next paragraph is no answer of its kind: it stays.
+    table = [
+        {"id": "b1", "text": "| Name | DOB |\n| --- | --- |\n| A | B |", "kind": "table"},
+        {"id": "b2", "text": "Riverside practice, PR1 3NX.", "kind": "paragraph"},
+    ]
+    after_table = detect_entities(table, "P02", [], released, SETTINGS, nlp, item)
+    assert "PR1 3NX" not in {d["text"] for d in after_table}

@@ -130,12 +130,14 @@ def pseudonymise_item(
     document = read_json(units)
     item_id = document["item"]["item_id"]
     allowed = load_allow_list(allow_list)
+    practice_ledger = Ledger.read(ledger)
     new_units, log_rows = pseudonymise_units(
         item_id,
         document["units"],
         read_json(detections)["detections"],
-        without_released(Ledger.read(ledger), allowed),
+        practice_ledger,
         order_key(document["item"]),
+        without_released(practice_ledger, allowed),
     )
     atomic_write_text(anonymisation_log, log_to_tsv(log_rows), RESTRICTED_FILE_MODE)
     hits = scan_units(item_id, new_units, document["item"].get("collected_on"), Release(allowed))
