@@ -1,7 +1,9 @@
-"""Show where each practice's review queue is (its readable HTML page, opened in a browser with
---open, the re-identification risk report's page, and the residual-identifier gate's files of
-withheld items), or with --apply check that the edited register and allow-list parse before
-the next run."""
+"""Settle the review queue: with --serve, open the review desk (a local web app, loopback only,
+where each entry is decided in a few clicks and a recording's passage can be heard); otherwise
+show where each practice's review queue is (its HTML page, opened with --open, the
+re-identification risk report's page, and the residual-identifier gate's files of withheld
+items), or with --apply check that a hand-edited register and allow-list parse before the next
+run."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from fieldcorpus.deid.residual import read_hits
 from fieldcorpus.files import read_tsv
 from fieldcorpus.manifest import load_allow_list, load_register
 from fieldcorpus.pipeline.layout import Layout
+from fieldcorpus.pipeline.workspace import Workspace
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,10 +27,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--apply", action="store_true",
         help="check the edited register and allow-list parse; then rerun snakemake",
     )  # fmt: skip
+    parser.add_argument(
+        "--serve", action="store_true",
+        help="open the review desk: a local web app on 127.0.0.1 (a token in its URL)",
+    )  # fmt: skip
+    parser.add_argument("--port", type=int, default=0, help="the desk's port (default: a free one)")
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the desk's URL without opening it"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     workspace = workspace_from(args)
+    if args.serve:
+        return serve_desk(workspace, args)
     if args.apply:
         entries = load_register(workspace.config.get("register"))
         terms = load_allow_list(workspace.config.get("allow_list"))
@@ -48,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if args.open:
             webbrowser.open(page.as_uri())
     for page in risk_pages:
-        entries = workspace.restricted / "review" / "risk" / f"{page.stem}.tsv"
+        entries = Path(workspace.layout.risk_review(page.stem))
         high = len(read_tsv(entries)) if entries.is_file() else 0
         print(f"{page}: re-identification risk report, {high} high row(s) to review")
         if args.open:
@@ -67,3 +80,33 @@ def withheld_items(layout: Layout, practice: str | None) -> list[tuple[Path, int
         if count:
             found.append((path, count))
     return found
+
+
+def serve_desk(workspace: Workspace, args: argparse.Namespace) -> int:
+    """Serve the review desk until interrupted (Ctrl-C)."""
+    from fieldcorpus.cli.desk.app import create_app, desk_url, new_token, serve
+    from fieldcorpus.cli.desk.runner import Run, shown_command, snakemake_command
+    from fieldcorpus.deid.decisions import Desk
+
+    desk = Desk(workspace.restricted, workspace.path("register"), workspace.path("allow_list"))
+    command = snakemake_command(workspace.root, args.configfile, args.config)
+    token = new_token()
+    app = create_app(
+        desk,
+        Run(workspace.root, command),
+        shown_command(workspace.root, args.configfile, args.config),
+        token,
+    )
+    server = serve(app, args.port)
+    url = desk_url(server, token)
+    print(f"review desk: {url}", flush=True)
+    print("restricted: it shows identifiable text; stop it with Ctrl-C", flush=True)
+    if not args.no_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from fieldcorpus.deid.decisions import without_released
 from fieldcorpus.deid.detectcache import detect_practice
 from fieldcorpus.deid.generalise import shareable_item
 from fieldcorpus.deid.leakcheck import check_tree, raise_on_leaks, rows_to_tsv
@@ -118,20 +119,18 @@ def pseudonymise_item(
         if ledger_state
         else read_json(detections)["detections"]
     )
+    allowed = load_allow_list(allow_list)
+    practice_ledger = Ledger.read(ledger)
     new_units, log_rows = pseudonymise_units(
         item_id,
         document["units"],
         found,
-        Ledger.read(ledger),
+        practice_ledger,
         order_key(document["item"]),
+        without_released(practice_ledger, allowed),
     )
     atomic_write_text(anonymisation_log, log_to_tsv(log_rows), RESTRICTED_FILE_MODE)
-    hits = scan_units(
-        item_id,
-        new_units,
-        document["item"].get("collected_on"),
-        Release(load_allow_list(allow_list)),
-    )
+    hits = scan_units(item_id, new_units, document["item"].get("collected_on"), Release(allowed))
     atomic_write_text(gate_hits, hits_to_tsv(hits), RESTRICTED_FILE_MODE)
     if hits:
         withdrawn = [p for p in made_from_item or [] if Path(p).is_file()]
@@ -174,10 +173,13 @@ def leak_check(
     for target in lineage or []:
         write_item_lineage(target, lineage_shared or {}, pipeline)
     log.info("lineage of %d items written", len(lineage or []))
-    by_practice = {Path(p).name.split(".")[0]: Ledger.read(p) for p in ledgers}
+    allowed = load_allow_list(allow_list)
+    by_practice = {
+        Path(p).name.split(".")[0]: without_released(Ledger.read(p), allowed) for p in ledgers
+    }
     rows = check_tree(shareable_dir, by_practice, load_register(register), set(manifest_ids))
     raise_on_leaks(rows)
-    shapes = scan_tree(shareable_dir, set(manifest_ids), Release(load_allow_list(allow_list)))
+    shapes = scan_tree(shareable_dir, set(manifest_ids), Release(allowed))
     atomic_write_text(gate_hits, tree_rows_to_tsv(shapes), RESTRICTED_FILE_MODE)
     raise_on_shapes(shapes)
     atomic_write_text(output, rows_to_tsv(rows), SHAREABLE_FILE_MODE)

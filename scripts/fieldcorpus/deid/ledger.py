@@ -194,8 +194,11 @@ class Ledger:
             canonical = f"entity:{pseudonym}"
         self.add(text, canonical, entity_type, pseudonym, detection["source"], item_id, key)
         if entry is not None:
+            # The register's strings keep the entry's own pseudonym, even when this text meant
+            # someone else before (an alias the review desk added to the entry).
+            own = self.by_canonical(canonical) or pseudonym
             for string in entry.strings:
-                self.add(string, canonical, entry.entity_type, pseudonym, "register", item_id, key)
+                self.add(string, canonical, entry.entity_type, own, "register", item_id, key)
         return pseudonym
 
 

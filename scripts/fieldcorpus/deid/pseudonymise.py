@@ -85,16 +85,24 @@ def _apply(text: str, spans: list[dict]) -> tuple[str, list[dict]]:
 
 
 def pseudonymise_units(
-    item_id: str, units: list[Unit], detections: list[dict], ledger: Ledger, key: str = "~"
+    item_id: str,
+    units: list[Unit],
+    detections: list[dict],
+    ledger: Ledger,
+    key: str = "~",
+    applied: Ledger | None = None,
 ) -> tuple[list[Unit], list[dict]]:
     """Return (pseudonymised units, anonymisation log rows) for the item at order key `key`.
 
-    Only the unit fields in SHAREABLE_UNIT_FIELDS reach the shareable copy (word timings never
-    do); table cells are pseudonymised one by one against the ledger."""
+    The item's detections take their pseudonyms from `ledger`; the originals replaced wherever
+    they stand come from `applied` (default: `ledger`), which may lack rows the allow-list
+    released. Only the unit fields in SHAREABLE_UNIT_FIELDS reach the shareable copy (word
+    timings never do); table cells are pseudonymised one by one against the ledger."""
+    applied = ledger if applied is None else applied
     by_unit: dict[str, list[dict]] = {}
     for detection in detections:
         by_unit.setdefault(detection["unit_id"], []).append(detection)
-    patterns = {False: ledger.pattern(), True: ledger.pattern(lowercase_text=True)}
+    patterns = {False: applied.pattern(), True: applied.pattern(lowercase_text=True)}
     out_units, log = [], []
     for unit in units:
         text = unit.get("text", "")
@@ -116,7 +124,7 @@ def pseudonymise_units(
                     "rank": 0,
                 }
             )
-        new_text, chosen = _apply(text, spans + _ledger_spans(text, ledger, patterns, key))
+        new_text, chosen = _apply(text, spans + _ledger_spans(text, applied, patterns, key))
         for span in chosen:
             log.append(
                 {
@@ -134,9 +142,9 @@ def pseudonymise_units(
         new_unit["text"] = new_text
         if isinstance(unit.get("cells"), list):
             new_unit["cells"] = [
-                [_apply(str(c), _ledger_spans(str(c), ledger, patterns, key))[0] for c in row]
+                [_apply(str(c), _ledger_spans(str(c), applied, patterns, key))[0] for c in row]
                 if isinstance(row, list)
-                else _apply(str(row), _ledger_spans(str(row), ledger, patterns, key))[0]
+                else _apply(str(row), _ledger_spans(str(row), applied, patterns, key))[0]
                 for row in unit["cells"]
             ]
         out_units.append(new_unit)

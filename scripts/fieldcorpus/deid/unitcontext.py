@@ -315,11 +315,19 @@ def unit_identifiers(
             dates.append(hit)
         else:
             hits.append((hit, "pattern", text[hit.start : hit.end]))
-    # A reviewed number released on the allow-list stays.
+    # A reviewed shape released on the allow-list stays: a number, or an identifier found by its
+    # own shape (a practice's published postcode), unless the unit answers a question for that
+    # kind of identifier (a postcode answers an address question too).
+    asked = {label for label, _ in answered}
+    if "Address" in asked:
+        asked.add("Postcode")
     kept = [
         (hit, source, surface)
         for hit, source, surface in hits
-        if not (hit.label == "Number" and normalise(surface) in allow_list)
+        if not (
+            (hit.label == "Number" or (source == "pattern" and hit.label not in asked))
+            and normalise(surface) in allow_list
+        )
     ]
     return kept, dates
 
