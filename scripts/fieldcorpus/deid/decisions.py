@@ -31,6 +31,7 @@ from pathlib import Path
 from fieldcorpus.deid.entities import register_canonical
 from fieldcorpus.deid.ledger import GUESS_SOURCES, NEUTRAL_PSEUDONYM, Ledger, locked
 from fieldcorpus.deid.residual import Release
+from fieldcorpus.deid.review import REVIEW_COLUMNS
 from fieldcorpus.deid.textmatch import normalise
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import (
@@ -155,18 +156,8 @@ def _entry(queue: str, practice: str, row: dict) -> Entry:
     )
 
 
-_ENTRY_FIELDS = (
-    "item_id",
-    "unit_id",
-    "start",
-    "end",
-    "text",
-    "pseudonym",
-    "source",
-    "score",
-    "reason",
-    "context",
-)
+# An entry keeps every column of the review queue but its suggested resolution.
+_ENTRY_FIELDS = tuple(column for column in REVIEW_COLUMNS if column != "resolve")
 
 
 # A label without a number ([Postcode], [NHS number]) stands for an identifier's shape; [Person]

@@ -24,7 +24,7 @@ REVIEW_COLUMNS = (
     "resolve",
 )
 CONTEXT_CHARS = 40
-_CSS = (
+TABLE_CSS = (
     "body{font-family:sans-serif}table{border-collapse:collapse}"
     "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;text-align:left}"
 )
@@ -104,7 +104,7 @@ def review_html(rows: list[dict]) -> str:
     )
     return html_page(
         "Review queue (restricted)",
-        _CSS,
+        TABLE_CSS,
         [
             "<h1>Review queue (restricted: do not share)</h1>",
             f"<p>{len(rows)} item(s). Edit the register or the allow-list as suggested, then rerun."

@@ -24,7 +24,7 @@ from fieldcorpus.deid.generalise import (
 )
 from fieldcorpus.deid.identifiers import find_ages, find_full_dates
 from fieldcorpus.deid.ledger import Ledger, original_key
-from fieldcorpus.deid.review import REVIEW_COLUMNS, quote_context, review_to_tsv
+from fieldcorpus.deid.review import REVIEW_COLUMNS, TABLE_CSS, quote_context, review_to_tsv
 from fieldcorpus.files import (
     RESTRICTED_FILE_MODE,
     atomic_write_text,
@@ -330,11 +330,7 @@ def risk_html(practice: str, rows: list[dict]) -> str:
         for row in rows
     )
     title = f"Re-identification risk, {practice} (restricted: do not share)"
-    css = (
-        "body{font-family:sans-serif}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px;vertical-align:top;text-align:left}"
-        ".high td{background:#fdd}.medium td{background:#ffd}"
-    )
+    css = TABLE_CSS + ".high td{background:#fdd}.medium td{background:#ffd}"
     return html_page(
         title,
         css,
