@@ -158,16 +158,29 @@ def in_process(root: Path) -> dict[str, float]:
             if group == STUDY
             else targets.practice_shareable_json(group)
         )
-        timed(
-            "corpus",
-            corpus_jobs.assemble_practice_corpus,
-            items=items,
-            parquet=layout.corpus(group, "corpus.parquet"),
-            csv=layout.corpus(group, "corpus.csv"),
-            settings=config["corpus"],
-            jsonl=layout.corpus(group, "corpus.jsonl"),
-            dictionary=layout.corpus(group, "data-dictionary.md"),
-        )
+        corpus = {
+            "items": items,
+            "parquet": layout.corpus(group, "corpus.parquet"),
+            "csv": layout.corpus(group, "corpus.csv"),
+            "settings": config["corpus"],
+            "jsonl": layout.corpus(group, "corpus.jsonl"),
+            "dictionary": layout.corpus(group, "data-dictionary.md"),
+        }
+        if group == STUDY:
+            timed("corpus", corpus_jobs.assemble_study_corpus, **corpus)
+        else:
+            risk = {
+                "practice": group,
+                "items": targets.practice_item_records(group),
+                "anonymisation_logs": targets.practice_anonymisation_logs(group),
+                "ledger": layout.ledger(group),
+                "register": config["register"],
+                "settings": config["pseudonymisation"],
+                "output": layout.risk(group),
+                "output_html": layout.risk(group, "html"),
+                "review": layout.risk_review(group),
+            }
+            timed("corpus", corpus_jobs.assemble_practice_corpus, risk=risk, **corpus)
         docx = targets.docx(targets.items if group == STUDY else targets.by_practice[group])
         timed(
             "corpus",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from pathlib import Path
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Sentence ends, line and table-cell breaks, heading separators.
@@ -168,9 +169,16 @@ def _is_common(word: str, common: frozenset[str]) -> bool:
 
 @cache
 def stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
+    """spaCy's English stop words, read from their module file: importing them through the
+    package would load spaCy, thinc and torch (2 s) in every pseudonymise job."""
+    import importlib.util
 
-    return frozenset(STOP_WORDS)
+    package = importlib.util.find_spec("spacy")
+    path = Path(package.origin).parent / "lang" / "en" / "stop_words.py"
+    spec = importlib.util.spec_from_file_location("fieldcorpus_spacy_stop_words", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
 
 
 def case_style(text: str) -> str:

@@ -54,6 +54,56 @@ def _voice_encoder(device: str):
     return VoiceEncoder(device=device, verbose=False)
 
 
+# resemblyzer's mel front end (hparams): 25 ms windows every 10 ms, 40 mel channels.
+MEL_FFT = SAMPLE_RATE * 25 // 1000
+MEL_HOP = SAMPLE_RATE * 10 // 1000
+MEL_CHANNELS = 40
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale: linear below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    linear = hz / (200.0 / 3)
+    log_part = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
+    return np.where(hz >= 1000.0, log_part, linear)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, dtype=np.float64)
+    linear = mel * (200.0 / 3)
+    log_part = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0))
+    return np.where(mel >= 15.0, log_part, linear)
+
+
+@cache
+def _mel_filters() -> np.ndarray:
+    """Slaney-normalised triangular mel filters (librosa.filters.mel's defaults)."""
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2), MEL_CHANNELS + 2))
+    bins = np.fft.rfftfreq(MEL_FFT, 1.0 / SAMPLE_RATE)
+    widths = np.diff(edges)
+    ramps = np.subtract.outer(edges, bins)
+    filters = np.zeros((MEL_CHANNELS, len(bins)), dtype=np.float32)
+    for i in range(MEL_CHANNELS):
+        rising = -ramps[i] / widths[i]
+        falling = ramps[i + 2] / widths[i + 1]
+        filters[i] = np.maximum(0, np.minimum(rising, falling))
+    filters *= (2.0 / (edges[2 : MEL_CHANNELS + 2] - edges[:MEL_CHANNELS]))[:, None]
+    return filters
+
+
+def mel_spectrogram(samples: np.ndarray) -> np.ndarray:
+    """The power mel spectrogram resemblyzer's encoder reads, (frames, 40) float32: what
+    resemblyzer computes through librosa (centred, zero-padded, periodic Hann), in numpy, since
+    importing librosa's feature module costs 2 s in every transcription job."""
+    samples = np.asarray(samples, dtype=np.float32)
+    padded = np.pad(samples, MEL_FFT // 2)
+    count = 1 + (len(padded) - MEL_FFT) // MEL_HOP
+    frames = np.lib.stride_tricks.sliding_window_view(padded, MEL_FFT)[:: MEL_HOP][:count]
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(MEL_FFT) / MEL_FFT)).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32) ** 2
+    return (power @ _mel_filters().T).astype(np.float32)
+
+
 def _window_bounds(start: float, end: float) -> list[tuple[float, float]]:
     if end - start <= WINDOW_SECONDS:
         return [(start, end)]
@@ -74,7 +124,7 @@ def embed_regions(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
+        from resemblyzer.audio import normalize_volume
         from resemblyzer.hparams import audio_norm_target_dBFS
 
     encoder = _voice_encoder(device)
@@ -85,7 +135,7 @@ def embed_regions(
             continue
         region = samples[int((start - offset) * SAMPLE_RATE) : int((end - offset) * SAMPLE_RATE)]
         region = normalize_volume(region.astype(np.float32), audio_norm_target_dBFS, True)
-        mel = wav_to_mel_spectrogram(region)  # once per region; windows are slices of it
+        mel = mel_spectrogram(region)  # once per region; windows are slices of it
         for w_start, w_end in _window_bounds(start, end):
             first = int(round((w_start - start) * frames_per_second))
             last = first + int(round((w_end - w_start) * frames_per_second))
