@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -125,22 +126,72 @@ def shared_run_digest(workdir: Path) -> dict[str, str]:
     }
 
 
+# The suite runs in two workers (pytest -n 2 --dist loadfile, pyproject.toml): a module stays on
+# one worker, and modules start in this order, the longest first, so that no long module starts
+# last. The first builds the shared demo run; the second needs none, so that its worker is busy
+# meanwhile. Modules not named here follow, in collection order.
+LONGEST_FIRST = (
+    "integration/test_shareable_audio.py",
+    "integration/test_transcription_long.py",
+    "integration/test_slurm.py",
+    "integration/test_resilience.py",
+    "integration/test_provenance.py",
+    "integration/test_risk_report.py",
+    "integration/test_review_desk.py",
+    "integration/test_pseudonymisation_pipeline.py",
+    "integration/test_transcription_skips.py",
+    "integration/test_walkthrough.py",
+    "integration/test_demo_pipeline.py",
+    "integration/test_offline.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = Path(str(item.fspath)).relative_to(REPO / "tests").as_posix()
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: a module's tests keep their order
+
+
+def session_root(tmp_path_factory) -> Path:
+    """A folder every worker of this session shares (each worker's basetemp is inside it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
     """The full demo pipeline on the shipped config, run once per session with the network cut
-    where possible, and shared by every test: read it, or change a copy_run() of it.
+    where possible, and shared by every test (and every worker: the first to need it runs it,
+    the other waits for it): read it, or change a copy_run() of it.
 
     Its terminal output is kept in `terminal-output.txt` for the log-hygiene tests, and the
     fieldwork tree is checksummed before and after. At the end of the session the run must be
     as it was: a test that changed it would have changed what later tests read."""
-    workdir = make_workdir(tmp_path_factory.mktemp("demo-run"))
-    fieldwork_before = tree_digest(workdir / "demo" / "fieldwork")
-    result = snakemake(workdir, offline=True)
-    (workdir / "terminal-output.txt").write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        pytest.fail(f"demo run failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
-    assert tree_digest(workdir / "demo" / "fieldwork") == fieldwork_before
-    finished = shared_run_digest(workdir)
+    root = session_root(tmp_path_factory)
+    workdir = root / "demo-run"
+    finished_digest = root / "demo-run.finished.json"
+    failure = root / "demo-run.failed.txt"
+    with open(root / "demo-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if failure.exists():
+            pytest.fail(failure.read_text())
+        if not finished_digest.exists():
+            make_workdir(workdir)
+            fieldwork_before = tree_digest(workdir / "demo" / "fieldwork")
+            result = snakemake(workdir, offline=True)
+            (workdir / "terminal-output.txt").write_text(result.stdout + result.stderr)
+            if result.returncode != 0:
+                failure.write_text(
+                    f"demo run failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+                )
+                pytest.fail(failure.read_text())
+            if tree_digest(workdir / "demo" / "fieldwork") != fieldwork_before:
+                failure.write_text("the demo run changed its fieldwork (raw inputs)")
+                pytest.fail(failure.read_text())
+            finished_digest.write_text(json.dumps(shared_run_digest(workdir)))
+    finished = json.loads(finished_digest.read_text())
     yield workdir
     now = shared_run_digest(workdir)
     changed = sorted(

@@ -11,7 +11,10 @@ from fieldcorpus.transcribe.diarization import (
     SpeakerTimeline,
     assign_speakers,
     cluster_voices,
+    _agglomerative,
+    _silhouette,
     embed_regions,
+    mel_spectrogram,
     role_names,
     speaker_timeline,
     speech_regions,
@@ -40,6 +43,38 @@ def test_clustering_uses_the_given_count_and_estimates_it_otherwise():
     assert len(set(cluster_voices(embeddings, 3))) == 3
     assert set(cluster_voices(voices(rng, a, 25), None)) == {0}
     assert list(cluster_voices(np.zeros((0, 32)), None)) == []
+
+
+def test_clustering_and_its_score_equal_scikit_learns():
+    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(4, 256))
+    embeddings = np.vstack([voices(rng, centre, n) for centre, n in zip(centres, (30, 9, 17, 1))])
+    embeddings = embeddings.astype(np.float32)
+    for k in range(2, 9):
+        ours = _agglomerative(embeddings, k)
+        theirs = AgglomerativeClustering(
+            n_clusters=k, metric="cosine", linkage="average"
+        ).fit_predict(embeddings)
+        assert len(set(ours)) == k
+        assert adjusted_rand_score(theirs, ours) == 1.0, k
+        expected = silhouette_score(embeddings, theirs, metric="cosine")
+        assert _silhouette(embeddings, ours) == pytest.approx(expected, abs=1e-5), k
+
+
+def test_the_mel_spectrogram_is_resemblyzers():
+    from resemblyzer.audio import wav_to_mel_spectrogram
+
+    rng = np.random.default_rng(5)
+    samples = load_audio(next((DEMO / "fieldwork").rglob("*.wav")), "test")
+    for wave in (samples[: SAMPLE_RATE * 3], rng.normal(scale=0.1, size=1234), np.zeros(400)):
+        wave = wave.astype(np.float32)
+        expected = wav_to_mel_spectrogram(wave)
+        ours = mel_spectrogram(wave)
+        assert ours.shape == expected.shape and ours.dtype == np.float32
+        assert np.allclose(ours, expected, rtol=1e-4, atol=1e-6 * max(np.abs(expected).max(), 1))
 
 
 def test_long_recordings_cluster_a_sample_and_assign_the_rest(monkeypatch):

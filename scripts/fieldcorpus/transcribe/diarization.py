@@ -178,16 +178,52 @@ def cluster_voices(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
 
 
 def _agglomerative(embeddings: np.ndarray, k: int) -> np.ndarray:
-    from sklearn.cluster import AgglomerativeClustering
+    """Average-linkage clustering on cosine distance cut at `k` clusters: scikit-learn's
+    AgglomerativeClustering (the same SciPy tree, cut by undoing the latest merges) without
+    importing scikit-learn (1 s in every transcription job)."""
+    from scipy.cluster.hierarchy import linkage
 
-    return AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(
-        embeddings
-    )
+    count = len(embeddings)
+    children = linkage(embeddings, method="average", metric="cosine")[:, :2].astype(int)
+    clusters = [count + len(children) - 1]
+    while len(clusters) < k:
+        latest = max(clusters)
+        clusters.remove(latest)
+        clusters.extend(int(child) for child in children[latest - count])
+    labels = np.empty(count, dtype=int)
+    for label, node in enumerate(clusters):
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if current < count:
+                labels[current] = label
+            else:
+                pending.extend(children[current - count])
+    return labels
+
+
+def _silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette on cosine distance (scikit-learn's silhouette_score; a window alone in
+    its cluster scores 0)."""
+    norms = np.linalg.norm(embeddings, axis=1, keepdims=True)
+    unit = embeddings / np.where(norms == 0, 1, norms)
+    distances = np.clip(1.0 - unit @ unit.T, 0.0, 2.0)
+    np.fill_diagonal(distances, 0.0)
+    names, own = np.unique(labels, return_inverse=True)
+    sizes = np.bincount(own)
+    sums = np.stack([distances[:, own == c].sum(axis=1) for c in range(len(names))], axis=1)
+    rows = np.arange(len(labels))
+    inside = sums[rows, own] / np.maximum(sizes[own] - 1, 1)
+    between = sums / sizes
+    between[rows, own] = np.inf
+    nearest = between.min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = (nearest - inside) / np.maximum(inside, nearest)
+    scores[sizes[own] == 1] = 0.0
+    return float(np.mean(np.nan_to_num(scores)))
 
 
 def _cluster(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
-    from sklearn.metrics import silhouette_score
-
     count = len(embeddings)
     if count == 0:
         return np.zeros(0, dtype=int)
@@ -199,7 +235,7 @@ def _cluster(embeddings: np.ndarray, speakers: int | None) -> np.ndarray:
     best_labels, best_score = np.zeros(count, dtype=int), SINGLE_SPEAKER_SILHOUETTE
     for k in range(2, min(MAX_ESTIMATED_SPEAKERS, count - 1) + 1):
         labels = _agglomerative(embeddings, k)
-        score = silhouette_score(embeddings, labels, metric="cosine")
+        score = _silhouette(embeddings, labels)
         if score > best_score:
             best_labels, best_score = labels, score
     return best_labels
