@@ -9,10 +9,10 @@ import pytest
 from fieldcorpus.transcribe.decode import SAMPLE_RATE, load_audio
 from fieldcorpus.transcribe.diarization import (
     SpeakerTimeline,
-    assign_speakers,
-    cluster_voices,
     _agglomerative,
     _silhouette,
+    assign_speakers,
+    cluster_voices,
     embed_regions,
     mel_spectrogram,
     role_names,
@@ -51,7 +51,9 @@ def test_clustering_and_its_score_equal_scikit_learns():
 
     rng = np.random.default_rng(3)
     centres = rng.normal(size=(4, 256))
-    embeddings = np.vstack([voices(rng, centre, n) for centre, n in zip(centres, (30, 9, 17, 1))])
+    embeddings = np.vstack(
+        [voices(rng, centre, n) for centre, n in zip(centres, (30, 9, 17, 1), strict=True)]
+    )
     embeddings = embeddings.astype(np.float32)
     for k in range(2, 9):
         ours = _agglomerative(embeddings, k)

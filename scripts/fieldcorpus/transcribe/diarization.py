@@ -98,7 +98,7 @@ def mel_spectrogram(samples: np.ndarray) -> np.ndarray:
     samples = np.asarray(samples, dtype=np.float32)
     padded = np.pad(samples, MEL_FFT // 2)
     count = 1 + (len(padded) - MEL_FFT) // MEL_HOP
-    frames = np.lib.stride_tricks.sliding_window_view(padded, MEL_FFT)[:: MEL_HOP][:count]
+    frames = np.lib.stride_tricks.sliding_window_view(padded, MEL_FFT)[::MEL_HOP][:count]
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(MEL_FFT) / MEL_FFT)).astype(np.float32)
     power = np.abs(np.fft.rfft(frames * window, axis=1)).astype(np.float32) ** 2
     return (power @ _mel_filters().T).astype(np.float32)
