@@ -156,19 +156,28 @@ def bare_workflow_noop(root: Path, items: int, target: str, rules: str, files) -
     return time.perf_counter() - start
 
 
+def progress(size: int, step: str, started: float) -> None:
+    print(f"{size} items: {step} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
 def measure(size: int, keep: Path | None) -> dict:
+    started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix=f"scale-{size}-", dir=keep))
     build_study(root, size)
     dry_wall, dry_rss, plan = snakemake(root, "--dry-run", "--quiet", "rules")
     jobs = int(re.search(r"^total\s+(\d+)", plan, re.MULTILINE).group(1))
+    progress(size, f"dry run {dry_wall:.1f} s, {jobs} jobs", started)
     outputs = create_outputs(root)
+    progress(size, f"{outputs} outputs created and touched", started)
     noop_wall, noop_rss, noop_out = snakemake(root)
     if "Nothing to be done" not in noop_out:
         raise SystemExit(f"{size} items: the rerun was not a no-op")
+    progress(size, f"no-op {noop_wall:.1f} s", started)
     bare = Path(tempfile.mkdtemp(prefix=f"bare-{size}-", dir=keep))
     bare_wall = bare_noop(bare, size, jobs)
     two_job = Path(tempfile.mkdtemp(prefix=f"two-job-{size}-", dir=keep))
     two_job_wall = two_job_noop(two_job, size)
+    progress(size, f"floors: bare {bare_wall:.1f} s, 2-job {two_job_wall:.1f} s", started)
     if keep is None:
         for folder in (root, bare, two_job):
             shutil.rmtree(folder)

@@ -224,8 +224,7 @@ def shareable_report():
 def crate_inputs(wildcards):
     """Every shareable output the workflow makes, and the Snakemake report once it exists."""
     inputs = {
-        "files": TARGETS.crate_files(),
-        "lineage": TARGETS.all_lineage(),
+        "files": TARGETS.crate_inputs(),
         "manifest": config["manifest"],
         "register": config["register"],
     }

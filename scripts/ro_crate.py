@@ -4,8 +4,8 @@ from fieldcorpus.provenance.jobs import ro_crate
 run_rule(
     snakemake,
     ro_crate,
-    files=list(snakemake.input.files),
-    lineage=list(snakemake.input.lineage),
+    files=[*snakemake.input.files, *snakemake.params.lineage],
+    lineage=list(snakemake.params.lineage),
     manifest=snakemake.input.manifest,
     report=snakemake.input.get("report"),
     shareable_dir=snakemake.params.shareable_dir,

@@ -51,7 +51,12 @@ def test_the_targets_of_the_demo():
     assert len(targets.all_lineage()) == len(items)
     assert targets.all_shareable_audio() == []  # audio stays restricted unless opted in
     shareable = [p for p in outputs if p.startswith("results/shareable/")]
-    assert targets.crate_files() == [p for p in shareable if p != targets.layout.crate]
+    # The lineage records come with the leak check's TSV: rule all and the crate wait for it,
+    # the crate lists them.
+    assert targets.layout.leak_check in outputs
+    assert not set(targets.all_lineage()) & set(outputs)
+    assert targets.crate_inputs() == [p for p in shareable if p != targets.layout.crate]
+    assert targets.crate_files() == targets.crate_inputs() + targets.all_lineage()
     restricted = [p for p in outputs if not p.startswith("results/shareable/")]
     risk = [p for p in restricted if p.startswith("results/restricted/risk/")]
     assert risk == [f"results/restricted/risk/{g}.{ext}" for g in ("P01", "P02")
