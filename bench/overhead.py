@@ -241,6 +241,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="keep both working directories under this folder")
     args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="overhead-", dir=args.keep))
     os.umask(0o077)
     pipeline = pipeline_run(workdir(base / "pipeline"))

@@ -191,6 +191,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[250, 1000, 2000])
     parser.add_argument("--keep", type=Path, help="keep the synthetic studies under this folder")
     args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     results = [measure(size, args.keep) for size in args.sizes]
     anchor = results[0]
     print(f"{'items':>6} {'jobs':>6} {'outputs':>8} {'dry-run s':>10} {'x':>6} {'no-op s':>8} "

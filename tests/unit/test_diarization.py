@@ -8,17 +8,20 @@ import numpy as np
 import pytest
 from fieldcorpus.transcribe.decode import SAMPLE_RATE, load_audio
 from fieldcorpus.transcribe.diarization import (
+    NORM_TARGET_DBFS,
     SpeakerTimeline,
     _agglomerative,
     _silhouette,
     assign_speakers,
     cluster_voices,
     embed_regions,
+    louder_to,
     mel_spectrogram,
     role_names,
     speaker_timeline,
     speech_regions,
 )
+from fieldcorpus.transcribe.voice_encoder import embed_mels, encoder_weights
 
 from tests.conftest import DEMO
 from tests.support.evaluation import attribution_accuracy
@@ -77,6 +80,43 @@ def test_the_mel_spectrogram_is_resemblyzers():
         ours = mel_spectrogram(wave)
         assert ours.shape == expected.shape and ours.dtype == np.float32
         assert np.allclose(ours, expected, rtol=1e-4, atol=1e-6 * max(np.abs(expected).max(), 1))
+
+
+def test_voice_prints_are_resemblyzers_without_torch():
+    """The NumPy encoder reads the wheel's weights exactly and embeds as resemblyzer's PyTorch
+    VoiceEncoder does, on real demo speech; and a transcription job never imports torch."""
+    import subprocess
+    import sys
+
+    import torch
+    from resemblyzer import VoiceEncoder
+    from resemblyzer.audio import normalize_volume
+
+    reference = VoiceEncoder("cpu", verbose=False)
+    weights = encoder_weights()
+    for name, tensor in reference.state_dict().items():
+        assert np.array_equal(weights[name], tensor.numpy()), name
+    samples = load_audio(next((DEMO / "fieldwork").rglob("*.wav")), "test")[: SAMPLE_RATE * 8]
+    quiet = (samples * 0.05).astype(np.float32)
+    louder = louder_to(quiet, NORM_TARGET_DBFS)
+    assert np.allclose(louder, normalize_volume(quiet, NORM_TARGET_DBFS, True), rtol=1e-5)
+    loud = samples * 4
+    assert louder_to(loud, NORM_TARGET_DBFS) is loud  # raised, never lowered
+    mel = mel_spectrogram(louder)
+    mels = np.stack([mel[start : start + 160] for start in range(0, len(mel) - 160, 120)])
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(mels)).numpy()
+    ours = embed_mels(mels)
+    assert ours.shape == expected.shape == (len(mels), 256)
+    assert np.abs(ours - expected).max() < 1e-5
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-6)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, fieldcorpus.transcribe.jobs, "
+         "fieldcorpus.transcribe.diarization as d; import numpy as n; "
+         "d.embed_mels(n.zeros((1, 160, 40), n.float32)); print('torch' in sys.modules)"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert loaded.stdout.strip() == "False"
 
 
 def test_long_recordings_cluster_a_sample_and_assign_the_rest(monkeypatch):

@@ -5,13 +5,13 @@ speaker of the embedding windows it falls in."""
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
 from fieldcorpus.transcribe.decode import SAMPLE_RATE
+from fieldcorpus.transcribe.voice_encoder import embed_mels
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,8 @@ MAX_CLUSTERED = 3000  # windows clustered directly (pairwise distances: 3000^2 d
 # Below this silhouette score the voices are taken as one speaker. On the demo voices one speaker
 # scores 0.18-0.35 and two speakers 0.53-0.59 (resemblyzer, 1.6 s windows).
 SINGLE_SPEAKER_SILHOUETTE = 0.45
+NORM_TARGET_DBFS = -30.0  # resemblyzer's audio_norm_target_dBFS: quiet regions are raised to it
+EMBED_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,6 @@ def speech_regions(samples: np.ndarray, offset: float = 0.0) -> list[tuple[float
         (offset + r["start"] / SAMPLE_RATE, offset + r["end"] / SAMPLE_RATE)
         for r in get_speech_timestamps(samples, vad_options=options, sampling_rate=SAMPLE_RATE)
     ]
-
-
-@cache
-def _voice_encoder(device: str):
-    with warnings.catch_warnings():
-        # resemblyzer imports a scipy namespace deprecated since SciPy 1.8
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from resemblyzer import VoiceEncoder
-
-    return VoiceEncoder(device=device, verbose=False)
 
 
 # resemblyzer's mel front end (hparams): 25 ms windows every 10 ms, 40 mel channels.
@@ -104,6 +96,15 @@ def mel_spectrogram(samples: np.ndarray) -> np.ndarray:
     return (power @ _mel_filters().T).astype(np.float32)
 
 
+def louder_to(samples: np.ndarray, target_dbfs: float) -> np.ndarray:
+    """Samples raised (never lowered) to `target_dbfs` RMS, in float32 as resemblyzer's
+    normalize_volume(increase_only=True) computes it."""
+    full_scale = 32767
+    rms = np.sqrt(np.mean((samples * full_scale) ** 2))
+    change = np.float32(target_dbfs) - 20 * np.log10(rms / full_scale)
+    return samples if change < 0 else samples * (10 ** (change / 20))
+
+
 def _window_bounds(start: float, end: float) -> list[tuple[float, float]]:
     if end - start <= WINDOW_SECONDS:
         return [(start, end)]
@@ -117,24 +118,16 @@ def embed_regions(
     offset: float,
     regions: list[tuple[float, float]],
     first_region: int = 0,
-    device: str = "cpu",
+    threads: int = 1,
 ) -> list[VoiceWindow]:
     """One L2-normalised voice embedding per 1.6 s window (hop 1.2 s) of each speech region."""
-    import torch
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from resemblyzer.audio import normalize_volume
-        from resemblyzer.hparams import audio_norm_target_dBFS
-
-    encoder = _voice_encoder(device)
     frames_per_second = 100  # resemblyzer's mel hop is 10 ms
     pending: list[tuple[float, float, int, np.ndarray]] = []
     for number, (start, end) in enumerate(regions, start=first_region):
         if end - start < MIN_REGION_SECONDS:
             continue
         region = samples[int((start - offset) * SAMPLE_RATE) : int((end - offset) * SAMPLE_RATE)]
-        region = normalize_volume(region.astype(np.float32), audio_norm_target_dBFS, True)
+        region = louder_to(region.astype(np.float32), NORM_TARGET_DBFS)
         mel = mel_spectrogram(region)  # once per region; windows are slices of it
         for w_start, w_end in _window_bounds(start, end):
             first = int(round((w_start - start) * frames_per_second))
@@ -145,15 +138,14 @@ def embed_regions(
     for index, item in enumerate(pending):
         by_length.setdefault(len(item[3]), []).append(index)
     embeddings: dict[int, np.ndarray] = {}
-    with torch.no_grad():
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=max(1, threads)):  # the rule's threads, not every core
         for indices in by_length.values():
-            for batch_start in range(0, len(indices), 64):
-                batch = indices[batch_start : batch_start + 64]
-                mels = torch.from_numpy(np.stack([pending[i][3] for i in batch]))
-                for i, vector in zip(
-                    batch, encoder(mels.to(encoder.device)).cpu().numpy(), strict=True
-                ):
-                    embeddings[i] = vector
+            for batch_start in range(0, len(indices), EMBED_BATCH):
+                batch = indices[batch_start : batch_start + EMBED_BATCH]
+                vectors = embed_mels(np.stack([pending[i][3] for i in batch]))
+                embeddings.update(zip(batch, vectors, strict=True))
     for index, (start, end, region, _) in enumerate(pending):
         windows.append(VoiceWindow(start, end, region, embeddings[index]))
     return windows

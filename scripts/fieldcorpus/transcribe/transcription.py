@@ -321,10 +321,6 @@ def transcribe_recording(
     spent = {"decoding": 0.0, "speech detection": 0.0, "transcription": 0.0, "voice prints": 0.0}
     options = TranscriptionOptions.from_settings(settings)
     diarize = bool(settings.get("diarization", True))
-    if diarize:
-        import torch
-
-        torch.set_num_threads(max(1, threads))  # the rule's threads, not every core of the node
     window_seconds = float(settings.get("window_seconds", 300))
     segments: list[Segment] = []
     voice_windows = []
@@ -349,7 +345,7 @@ def transcribe_recording(
             clock = _spent(spent, "transcription", clock)
             if diarize:
                 voice_windows += embed_regions(
-                    window.samples, window.offset, regions, region_count, _torch_device(engine)
+                    window.samples, window.offset, regions, region_count, threads
                 )
                 clock = _spent(spent, "voice prints", clock)
         region_count += len(regions)
@@ -494,10 +490,6 @@ def _regions(window: AudioWindow) -> list[tuple[float, float]]:
     from fieldcorpus.transcribe.diarization import speech_regions
 
     return speech_regions(window.samples, window.offset)
-
-
-def _torch_device(engine) -> str:
-    return "cuda" if engine.device == "cuda" else "cpu"
 
 
 def _progress(item_id: str, position: float, total: float | None) -> None:
