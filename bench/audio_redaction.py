@@ -1,6 +1,7 @@
 """Shareable audio: the closed-loop check with its ears and repair, against one ear only.
 
     .venv/bin/python -u bench/audio_redaction.py --run DIR [--variants as-transcribed,late-1s]
+        [--replacements silence,tone]
 
 DIR is a finished run of the demo (`make demo` leaves one in the repository: `--run .`): its
 manifest, recordings, restricted transcripts, anonymisation logs, ledgers and register. For every
@@ -9,8 +10,11 @@ recording, published or withheld, and every variant of its word timings (as tran
 functions redact, check and repair a copy twice, interleaved: with the configured ears (the
 anchor) and with the first ear only. Printed side by side: the result, each ear's result in the
 last round, repair rounds, seconds bleeped, the first ear's coverage between the bleeps, seconds
-spent, and what an outside ear (base, greedy, no VAD: in neither configuration) hears of the
-practice's names in the copy the check would publish. Ratios are to the anchor.
+spent, and what an outside ear (base, greedy, no VAD: in neither configuration) hears in the
+copy the check would publish, decoded whole: the practice's names, and the share of the
+original's words outside the spans (its talk, which a bleep can make a decoder lose). With
+`--replacements`, each replacement (silence, tone) is measured the same way. Ratios are to the
+anchor: all ears, the first replacement listed.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 from fieldcorpus.audio.redaction import (  # noqa: E402
     check_and_repair,
     check_ears,
+    coverage,
     heard_passages,
     make_redacted_copy,
     practice_needles,
@@ -64,12 +69,14 @@ def shifted_units(units: list[dict], variant: str, seed: int) -> list[dict]:
     return moved
 
 
-def run_one(run: Path, item: dict, units, ears, config, work: Path, pattern) -> dict:
+def run_one(
+    run: Path, item: dict, units, ears, config, work: Path, pattern, replacement: str
+) -> dict:
     item_id = item["item_id"]
     recording = run / config["fieldwork_dir"] / item["path"]
     restricted = run / config["restricted_dir"]
     anonymisation_log = restricted / f"anonymisation-log/{item['practice']}/{item_id}.tsv"
-    audio = config["audio"]
+    audio = {**config["audio"], "replacement": replacement}
     clock = time.perf_counter()
     spans, original = make_redacted_copy(
         recording, units, anonymisation_log, work / "copy.flac", item_id, audio
@@ -101,6 +108,7 @@ def run_one(run: Path, item: dict, units, ears, config, work: Path, pattern) -> 
         "coverage": outcome.rounds[-1][0].coverage,
         "seconds": spent,
         "outside": len(heard_passages(heard, pattern)),
+        "talk": coverage(original_units, outcome.spans, heard),
     }
 
 
@@ -109,6 +117,7 @@ def main() -> None:
     parser.add_argument("--run", type=Path, required=True, help="a finished demo run directory")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
     parser.add_argument("--items", default="", help="comma-separated item ids (default: all)")
+    parser.add_argument("--replacements", default="", help="e.g. silence,tone (default: config)")
     parser.add_argument("--seed", type=int, default=21)
     args = parser.parse_args()
     run = args.run.resolve()
@@ -121,12 +130,20 @@ def main() -> None:
     register = load_register(run / config["register"])
     transcription = {**config["transcription"], "language": "en"}
     all_ears = check_ears(transcription, config["audio"])
-    configurations = {"all ears": all_ears, "one ear": all_ears[:1]}
+    replacements = [r for r in args.replacements.split(",") if r] or [
+        config["audio"].get("replacement", "silence")
+    ]
+    configurations = {
+        (f"{name} {replacement}" if len(replacements) > 1 else name): (ears, replacement)
+        for replacement in replacements
+        for name, ears in (("all ears", all_ears), ("one ear", all_ears[:1]))
+    }
+    anchor_name = next(iter(configurations))
     print("ears:", "; ".join(sorted({str(e.get("model")) for e in all_ears})), flush=True)
     header = (
-        f"{'item':14} {'variant':15} {'ears':9} {'result':9} {'rounds':>6} {'bleeped s':>9} "
-        f"{'x anchor':>8} {'coverage':>8} {'seconds':>8} {'x anchor':>8} {'outside ear':>11}  "
-        "each ear, last round"
+        f"{'item':14} {'variant':15} {'ears':17} {'result':9} {'rounds':>6} {'bleeped s':>9} "
+        f"{'x anchor':>8} {'coverage':>8} {'seconds':>8} {'x anchor':>8} {'outside: names':>14} "
+        f"{'talk':>5}  each ear, last round"
     )
     print(header, flush=True)
     totals: dict[str, dict[str, float]] = {}
@@ -139,29 +156,36 @@ def main() -> None:
             ledger = Ledger.read(restricted / f"ledger/{practice}.tsv")
             pattern = practice_needles(practice, ledger, register)
             rows = {}
-            for name, ears in configurations.items():
+            for name, (ears, replacement) in configurations.items():
                 with tempfile.TemporaryDirectory(dir=restricted) as work:
-                    rows[name] = run_one(run, item, units, ears, config, Path(work), pattern)
-            anchor = rows["all ears"]
+                    rows[name] = run_one(
+                        run, item, units, ears, config, Path(work), pattern, replacement
+                    )
+            anchor = rows[anchor_name]
             for name, row in rows.items():
-                total = totals.setdefault(name, {"published": 0, "outside": 0, "seconds": 0.0})
+                total = totals.setdefault(
+                    name, {"published": 0, "outside": 0, "seconds": 0.0, "talk": []}
+                )
                 total["published"] += row["result"] == "published"
                 total["outside"] += row["outside"] * (row["result"] == "published")
                 total["seconds"] += row["seconds"]
+                total["talk"].append(row["talk"])
                 print(
-                    f"{item_id:14} {variant:15} {name:9} {row['result']:9} {row['rounds']:>6} "
+                    f"{item_id:14} {variant:15} {name:17} {row['result']:9} {row['rounds']:>6} "
                     f"{row['bleeped']:>9.1f} {row['bleeped'] / max(anchor['bleeped'], 1e-9):>8.2f} "
                     f"{row['coverage']:>8.0%} {row['seconds']:>8.1f} "
-                    f"{row['seconds'] / anchor['seconds']:>8.2f} {row['outside']:>11}  "
-                    f"{row['ears']}",
+                    f"{row['seconds'] / anchor['seconds']:>8.2f} {row['outside']:>14} "
+                    f"{row['talk']:>5.0%}  {row['ears']}",
                     flush=True,
                 )
     print()
     for name, total in totals.items():
         print(
             f"{name}: {int(total['published'])} published; names an outside ear hears in "
-            f"published copies: {int(total['outside'])}; {total['seconds']:.0f} s "
-            f"({total['seconds'] / totals['all ears']['seconds']:.2f} x anchor)"
+            f"published copies: {int(total['outside'])}; its talk, lowest "
+            f"{min(total['talk']):.0%}, mean {sum(total['talk']) / len(total['talk']):.0%}; "
+            f"{total['seconds']:.0f} s ({total['seconds'] / totals[anchor_name]['seconds']:.2f} "
+            "x anchor)"
         )
 
 

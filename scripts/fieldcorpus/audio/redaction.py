@@ -2,7 +2,7 @@
 
 The spans come from the restricted transcript's word timestamps (never segment times), found
 through the anonymisation log's character offsets; each is widened by `padding_ms` on both sides
-and replaced by a tone or silence. Everything outside the spans is the decoded original sample for
+and replaced by silence (or a tone). Everything outside the spans is the decoded original sample for
 sample: the copy is written losslessly (FLAC or WAV) at the source's rate and channels, and no
 metadata (ID3, Vorbis comments, RIFF INFO) is carried over. An optional pitch shift disguises the
 voice; it changes every sample, so sample equality outside the spans then no longer holds.
@@ -328,11 +328,11 @@ def _full_scale(dtype: np.dtype) -> float:
 def redact(
     recording: Recording,
     spans: list[Span],
-    replacement: str = "tone",
+    replacement: str = "silence",
     tone_hz: float = 1000.0,
     tone_level: float = 0.1,
 ) -> Recording:
-    """A copy with every span replaced by a sine tone (`tone_level` of full scale) or silence;
+    """A copy with every span replaced by silence or a sine tone (`tone_level` of full scale);
     samples outside the spans are untouched."""
     if replacement not in REPLACEMENTS:
         raise FieldcorpusError(None, f"unknown audio replacement '{replacement}'", "tone/silence")
@@ -417,7 +417,7 @@ def render(recording: Recording, spans: list[Span], settings: dict) -> Recording
     return redact(
         disguised,
         spans,
-        settings.get("replacement", "tone"),
+        settings.get("replacement", "silence"),
         float(settings.get("tone_hz", 1000)),
         float(settings.get("tone_level", 0.1)),
     )
@@ -798,6 +798,6 @@ def coverage_failure(item_id: str, heard: float, min_coverage: float) -> Fieldco
         f"{heard:.0%} of the words outside the redacted spans (audio.check_min_coverage: "
         f"{min_coverage:.0%}), too little to show no name is heard; the copy was not placed "
         f"in shareable/",
-        "try audio.replacement: silence, a larger transcription model, or leave the recording "
-        f"out with audio.items: {{{item_id}: none}}",
+        "with audio.replacement: tone, try silence; else a larger transcription model, or leave "
+        f"the recording out with audio.items: {{{item_id}: none}}",
     )
