@@ -99,7 +99,7 @@ def in_process(root: Path) -> dict[str, float]:
                 formats=targets.restricted_formats(p, i),
                 item=targets.record(item),
                 settings=config["transcription"],
-                threads=config["transcription"].get("threads", 2),
+                threads=config["transcription"].get("threads", 1),
                 models_dir=models_dir,
             )
         else:

@@ -44,7 +44,7 @@ rule publish_redacted_audio:
         "benchmarks/publish_redacted_audio/{practice}/{item_id}.tsv"
     conda:
         "../envs/transcribe.yaml"
-    threads: config["transcription"].get("threads", 2)
+    threads: config["transcription"].get("threads", 1)
     resources:
         mem_mb=4000,
         runtime=480,

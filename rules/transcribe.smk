@@ -13,7 +13,7 @@ rule transcribe_recording:
         "benchmarks/transcribe_recording/{practice}/{item_id}.tsv"
     conda:
         "../envs/transcribe.yaml"
-    threads: config["transcription"].get("threads", 2)
+    threads: config["transcription"].get("threads", 1)
     resources:
         mem_mb=4000,
         runtime=240,

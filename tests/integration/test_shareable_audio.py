@@ -98,7 +98,7 @@ def hard_hearing(audio_run) -> dict[str, list[tuple[str, str]]]:
 
 def _decode(workdir: Path, recording: Path, item_id: str, ear: dict) -> str:
     settings = {**_transcription_config(workdir), **ear, "diarization": False, "language": "en"}
-    units = transcribe_recording(recording, item_id, settings, 2)["units"]
+    units = transcribe_recording(recording, item_id, settings, 1)["units"]
     return " ".join(unit["text"] for unit in units)
 
 

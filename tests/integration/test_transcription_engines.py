@@ -38,7 +38,7 @@ def clip(tmp_path, item: str, recording: str, seconds: float):
 
 
 def run(path, item: str, models_dir: str, **settings) -> dict:
-    return transcribe_recording(path, item, {**GREEDY, **settings}, 2, models_dir)
+    return transcribe_recording(path, item, {**GREEDY, **settings}, 1, models_dir)
 
 
 def text_of(result: dict) -> str:

@@ -25,7 +25,7 @@ import json, resource, sys
 sys.path.insert(0, sys.argv[1])
 from fieldcorpus.transcribe.transcription import transcribe_recording
 settings = {"model": "bundled:tiny.en", "beam_size": 1, "language": "en", "diarization": True}
-result = transcribe_recording(sys.argv[2], "SYN-60", settings, 2, sys.argv[3], speakers=2)
+result = transcribe_recording(sys.argv[2], "SYN-60", settings, 1, sys.argv[3], speakers=2)
 units = result["units"]
 print(json.dumps({
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

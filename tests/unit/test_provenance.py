@@ -89,7 +89,7 @@ def test_settings_keep_what_shapes_outputs_and_withhold_local_paths():
     }
     recording = item_settings(config, is_recording=True)
     assert recording == {
-        "transcription": {"model": "/home/jsmith/models/small"},
+        "transcription": {"model": "/home/jsmith/models/small", "threads": 8},
         "pseudonymisation": {"spacy_model": "x"},
     }
     assert set(item_settings(config, is_recording=False)) == {"documents", "pseudonymisation"}

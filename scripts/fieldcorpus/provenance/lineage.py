@@ -40,8 +40,10 @@ CODE_PATTERNS = (
     "constraints.txt",
 )
 
-# Config keys that decide where or how fast a job runs, not what it writes.
-NOT_SHAPING = frozenset({"threads", "models_dir"})
+# Config keys that decide where a job reads from, not what it writes. `threads` is not one: on
+# a CPU, Whisper's int8 sums change with the thread count, and with them a few words (demo: 1 vs
+# 2 threads changed punctuation or a turn boundary in all 8 transcripts).
+NOT_SHAPING = frozenset({"models_dir"})
 # Facts the workflow adds to its config for the report's landing page (not a user setting).
 REPORT_FACTS_KEY = "report_facts"
 # Top-level config sections that are not stage settings.
