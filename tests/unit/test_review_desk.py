@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import wave
@@ -246,6 +247,11 @@ def test_decisions_over_http_and_their_refusals(client, zone):
     after = client.get("/api/queue", headers=headers).get_json()
     assert (after["open"], after["decided"]) == (0, 1)
     assert after["then"]["items"] == ["P01-W1-INT-01"]
+    # A later decision rewrites the decision log seconds after this one: this one still waits.
+    later = time.time() + 5
+    os.utime(root / "restricted" / "review" / "decisions.tsv", (later, later))
+    waiting = client.get("/api/queue", headers=headers).get_json()["then"]
+    assert (waiting["pending"], waiting["items"]) == (1, ["P01-W1-INT-01"])
     undone = client.post(
         "/api/undo", json={"decision_id": done.get_json()["decision"]["decision_id"]},
         headers=headers,

@@ -130,13 +130,17 @@ def entry_id(queue: str, practice: str, row: dict) -> str:
     return hashlib.sha256("\x1f".join(fields).encode()).hexdigest()[:16]
 
 
+def review_queues(restricted: Path) -> list[Path]:
+    """Every practice's review queue (restricted/review/<practice>.tsv; not the decision log)."""
+    review = restricted / "review"
+    return [path for path in sorted(review.glob("*.tsv")) if path.name != DECISIONS_FILE]
+
+
 def read_entries(restricted: Path) -> list[Entry]:
     """Every entry of every practice's review queue and gate hits, in file order."""
     entries = []
     review = restricted / "review"
-    for path in sorted(review.glob("*.tsv")):
-        if path.name == DECISIONS_FILE:
-            continue
+    for path in review_queues(restricted):
         practice = path.stem
         for row in read_tsv(path):
             entries.append(_entry("review", practice, row))

@@ -26,6 +26,7 @@ from fieldcorpus.deid.decisions import (
     Desk,
     fits,
     passage,
+    review_queues,
 )
 from fieldcorpus.deid.residual import read_hits
 
@@ -132,8 +133,9 @@ def create_app(desk: Desk, run: Run, command: str, token: str) -> Flask:
 
     def then() -> dict:
         """Items whose shareable outputs the next run changes: those holding a text decided
-        since the review queue was last written."""
-        written = [p.stat().st_mtime for p in (desk.restricted / "review").glob("*.tsv")]
+        since a run last wrote the review queues (the decision log, rewritten by every
+        decision, does not count: a decision made a second before another would drop out)."""
+        written = [p.stat().st_mtime for p in review_queues(desk.restricted)]
         last_run = max(written, default=0.0)
         items: set[str] = set()
         pending = 0
