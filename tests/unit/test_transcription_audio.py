@@ -146,3 +146,42 @@ def test_a_window_that_skipped_speech_is_decoded_again_by_speech_region():
     engine.calls.clear()
     assert _recover_skipped_speech(engine, window, TranscriptionOptions(), regions, full, "X1", [])
     assert engine.calls == []
+
+
+def test_one_sentence_said_again_and_again_is_decoded_again_by_speech_region():
+    from fieldcorpus.transcribe.decode import AudioWindow
+    from fieldcorpus.transcribe.transcription import (
+        Segment,
+        TranscriptionOptions,
+        _recover_skipped_speech,
+        repeated_segments,
+    )
+
+    def said(text: str, a: float, b: float) -> Segment:
+        return Segment(a, b, text, [{"word": text, "start": a, "end": b}])
+
+    looped = [said("Start small.", 0.0, 2.0)] + [
+        said(" It was hard in the summer." if n % 2 else "it was hard in the summer", n, n + 1)
+        for n in range(2, 12)
+    ]
+    assert repeated_segments(looped) == 9
+    # Twice in a row is speech (an echo, a repeated answer); three times is a loop.
+    twice = [said("Yes.", 0, 1), said("yes", 1, 2), said("No.", 2, 3)]
+    assert repeated_segments(twice) == 0
+    assert repeated_segments([*twice, said("No", 3, 4), said("no!", 4, 5)]) == 2
+    regions = [(0.0, 12.0)]
+    heard = [said("Start small.", 0.0, 2.0), said("Pick one thing.", 2.0, 12.0)]
+
+    class RegionByRegion:
+        def transcribe(self, window, options, regions, clip_to_speech=False):
+            assert clip_to_speech
+            return iter(heard)
+
+    recovered: list[dict] = []
+    window = AudioWindow(0.0, np.zeros(16000 * 12, dtype=np.float32))
+    kept = _recover_skipped_speech(
+        RegionByRegion(), window, TranscriptionOptions(), regions, looped, "X1", recovered
+    )
+    assert kept == heard
+    assert recovered == [{"window": [0.0, 12.0], "skipped_s": 0.0, "after_s": 0.0,
+                          "repeated": 9, "repeated_after": 0}]  # fmt: skip

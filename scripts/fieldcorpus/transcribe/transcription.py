@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ ENGINES = ("faster-whisper", "openai-whisper")
 # Speech that no decoded word overlaps, for this long or longer, counts as skipped: Whisper's
 # beam search can emit one sentence with a timestamp 20-30 s later and jump past what was said.
 SKIPPED_SPEECH_SECONDS = 2.0
+# Segments in a row with one text, this many or more: Whisper saying one sentence again and again
+# over the speech after it (tiny.en, greedy, no VAD: 15 times over 20 s of a demo interview).
+REPEATED_SEGMENTS = 3
 WORD_TOLERANCE_SECONDS = 0.5
 TRUNCATED_WARNING = (
     "the recording ends early ({decoded:.0f} s of the {header:.0f} s its header gives): "
@@ -442,6 +446,21 @@ def _skipped_seconds(segments: list[Segment], regions: list[tuple[float, float]]
     return sum(end - start for start, end in uncovered_speech(segments, regions))
 
 
+def repeated_segments(segments: list[Segment]) -> int:
+    """Segments that repeat the one before them word for word, in runs of REPEATED_SEGMENTS
+    or more (case and punctuation aside)."""
+    count, run, previous = 0, 0, None
+    for segment in [*segments, None]:
+        text = None if segment is None else re.sub(r"[^\w ]+", "", segment.text.lower()).strip()
+        if text and text == previous:
+            run += 1
+            continue
+        if run + 1 >= REPEATED_SEGMENTS:
+            count += run
+        run, previous = 0, text
+    return count
+
+
 def _recover_skipped_speech(
     engine,
     window: AudioWindow,
@@ -451,33 +470,40 @@ def _recover_skipped_speech(
     item_id: str,
     recovered: list[dict],
 ) -> list[Segment]:
-    """When the decoder jumped past speech, decode the window again one speech region at a
-    time (a jump cannot cross a region boundary) and keep whichever decode misses less."""
+    """When the decoder jumped past speech, or said one sentence again and again over it,
+    decode the window again one speech region at a time (neither can cross a region boundary)
+    and keep whichever decode repeats less, then misses less."""
     skipped = _skipped_seconds(segments, regions)
-    if not skipped:
+    repeats = repeated_segments(segments)
+    if not skipped and not repeats:
         return segments
     again = [
         _without_loop(segment, engine, window, options, item_id)
         for segment in engine.transcribe(window, options, regions, clip_to_speech=True)
     ]
     still = _skipped_seconds(again, regions)
+    still_repeats = repeated_segments(again)
     log.warning(
-        "item %s: %.1f s of speech in %.0f-%.0f s had no words; decoded again by speech "
-        "region: %.1f s without words",
+        "item %s: %.1f s of speech in %.0f-%.0f s had no words and %d segment(s) repeated the "
+        "one before; decoded again by speech region: %.1f s without words, %d repeated",
         item_id,
         skipped,
         window.offset,
         window.end,
+        repeats,
         still,
+        still_repeats,
     )
-    recovered.append(
-        {
-            "window": [_round(window.offset), _round(window.end)],
-            "skipped_s": _round(skipped),
-            "after_s": _round(min(still, skipped)),
-        }
-    )
-    return again if still < skipped else segments
+    better = (still_repeats, still) < (repeats, skipped)
+    record = {
+        "window": [_round(window.offset), _round(window.end)],
+        "skipped_s": _round(skipped),
+        "after_s": _round(still if better else skipped),
+    }
+    if repeats:
+        record |= {"repeated": repeats, "repeated_after": still_repeats if better else repeats}
+    recovered.append(record)
+    return again if better else segments
 
 
 def _spent(spent: dict[str, float], phase: str, since: float) -> float:
