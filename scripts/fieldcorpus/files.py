@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import glob
 import hashlib
 import html
 import io
@@ -46,7 +47,8 @@ def make_restricted_dirs(path: str | os.PathLike) -> Path:
 def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int) -> Path:
     """Write to a temporary file in the same directory, fsync, chmod, then rename over `path`.
 
-    A killed job therefore leaves either the old file or none, never a partial one.
+    A killed job therefore leaves either the old file or none, never a partial one in its
+    place; the hidden temporary file it may leave is removed by the next write of `path`.
     """
     return _atomic_write(path, mode, lambda handle: handle.write(data))
 
@@ -57,10 +59,18 @@ def atomic_copy(source: str | os.PathLike, path: str | os.PathLike, mode: int) -
         return _atomic_write(path, mode, lambda handle: shutil.copyfileobj(original, handle))
 
 
+def _partial_file(path: Path) -> tuple[int, str]:
+    """A new temporary file beside `path`, after removing those a killed writer of `path` left
+    (SIGKILL runs no cleanup; one job at a time writes an output, so none is live)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.partial"):
+        stale.unlink(missing_ok=True)
+    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+
+
 def _atomic_write(path: str | os.PathLike, mode: int, write) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, tmp_name = _partial_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -99,8 +109,7 @@ def read_json(path: str | os.PathLike):
 def atomic_output_path(path: str | os.PathLike) -> tuple[Path, Path]:
     """For writers that need a file name (parquet, docx): returns (temporary path, final path)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    fd, tmp_name = _partial_file(path)
     os.close(fd)
     return Path(tmp_name), path
 
