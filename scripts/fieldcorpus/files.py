@@ -48,7 +48,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, mode: int) -> Path:
     """Write to a temporary file in the same directory, fsync, chmod, then rename over `path`.
 
     A killed job therefore leaves either the old file or none, never a partial one in its
-    place; the hidden temporary file it may leave is removed by the next write of `path`.
+    place; the hidden temporary file it may leave is removed before the next job that writes
+    `path` starts (remove_stale_partials).
     """
     return _atomic_write(path, mode, lambda handle: handle.write(data))
 
@@ -59,12 +60,17 @@ def atomic_copy(source: str | os.PathLike, path: str | os.PathLike, mode: int) -
         return _atomic_write(path, mode, lambda handle: shutil.copyfileobj(original, handle))
 
 
-def _partial_file(path: Path) -> tuple[int, str]:
-    """A new temporary file beside `path`, after removing those a killed writer of `path` left
-    (SIGKILL runs no cleanup; one job at a time writes an output, so none is live)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def remove_stale_partials(path: str | os.PathLike) -> None:
+    """Remove the hidden temporary files a killed writer of `path` left (SIGKILL runs no
+    cleanup). Only for a job's own outputs, before it writes them: Snakemake lets one job at a
+    time write an output, while shared caches (models) may have a live writer."""
+    path = Path(path)
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.partial"):
         stale.unlink(missing_ok=True)
+
+
+def _partial_file(path: Path) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
     return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
 
 

@@ -11,6 +11,7 @@ from fieldcorpus.files import (
     commit_output,
     make_restricted_dirs,
     read_tsv,
+    remove_stale_partials,
     sha256_file,
     tsv_text,
 )
@@ -40,19 +41,21 @@ def test_atomic_write_replaces_and_leaves_no_partial_file(tmp_path):
     assert len(sha256_file(target)) == 64
 
 
-def test_the_next_write_removes_what_a_killed_writer_left(tmp_path):
+def test_stale_partials_of_an_output_are_removed_and_no_others(tmp_path):
     target = tmp_path / "corpus.parquet"
     # What SIGKILL leaves mid-write: the hidden temporary files, never the target itself.
     (tmp_path / ".corpus.parquet.pv1ga803.partial").write_bytes(b"half")
     (tmp_path / ".corpus.parquet.x2.partial").write_bytes(b"")
-    other = tmp_path / ".corpus.csv.ab12.partial"
-    other.write_bytes(b"another output's")
+    (tmp_path / ".corpus.csv.ab12.partial").write_bytes(b"another output's")
+    remove_stale_partials(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".corpus.csv.ab12.partial"]
+    # The writers themselves leave a live writer's temporary file alone (a shared model cache
+    # may be written by two jobs at once).
     tmp, final = atomic_output_path(target)
-    tmp.write_bytes(b"whole")
+    atomic_write_text(target, "other writer", 0o644)
+    assert tmp.exists()
     commit_output(tmp, final, 0o644)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".corpus.csv.ab12.partial", target.name]
-    atomic_write_text(tmp_path / "corpus.csv", "a,b\n", 0o644)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.csv", target.name]
 
 
 def test_tsv_text_reads_back_cell_for_cell_through_read_tsv(tmp_path):

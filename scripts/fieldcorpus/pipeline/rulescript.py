@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable
 
 from fieldcorpus.errors import FieldcorpusError
+from fieldcorpus.files import remove_stale_partials
 
 
 def run_rule(snakemake, job: Callable[..., object], **arguments) -> None:
@@ -25,6 +26,8 @@ def run_rule(snakemake, job: Callable[..., object], **arguments) -> None:
             format="%(levelname)s %(name)s: %(message)s",
             force=True,
         )
+        for output in snakemake.output:
+            remove_stale_partials(output)
         try:
             job(**arguments)
         except FieldcorpusError as error:
