@@ -150,11 +150,11 @@ def test_a_window_that_skipped_speech_is_decoded_again_by_speech_region():
 
 def test_one_sentence_said_again_and_again_is_decoded_again_by_speech_region():
     from fieldcorpus.transcribe.decode import AudioWindow
+    from fieldcorpus.transcribe.repetition import repeated_segments
     from fieldcorpus.transcribe.transcription import (
         Segment,
         TranscriptionOptions,
         _recover_skipped_speech,
-        repeated_segments,
     )
 
     def said(text: str, a: float, b: float) -> Segment:
@@ -164,11 +164,11 @@ def test_one_sentence_said_again_and_again_is_decoded_again_by_speech_region():
         said(" It was hard in the summer." if n % 2 else "it was hard in the summer", n, n + 1)
         for n in range(2, 12)
     ]
-    assert repeated_segments(looped) == 9
+    assert repeated_segments(s.text for s in looped) == 9
     # Twice in a row is speech (an echo, a repeated answer); three times is a loop.
     twice = [said("Yes.", 0, 1), said("yes", 1, 2), said("No.", 2, 3)]
-    assert repeated_segments(twice) == 0
-    assert repeated_segments([*twice, said("No", 3, 4), said("no!", 4, 5)]) == 2
+    assert repeated_segments(s.text for s in twice) == 0
+    assert repeated_segments(s.text for s in [*twice, said("No", 3, 4), said("no!", 4, 5)]) == 2
     regions = [(0.0, 12.0)]
     heard = [said("Start small.", 0.0, 2.0), said("Pick one thing.", 2.0, 12.0)]
 

@@ -5,7 +5,9 @@ swallowed is decoded again on its own, and marked [inaudible] when that loops to
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 
 # Tokens are words and single punctuation marks, so '000,000,000' is the bigram ('000', ',')
 # repeated. Speech repeats a word or phrase a few times ('no, no, no, no'); a decoder loop
@@ -14,6 +16,9 @@ LOOP_MIN_REPEATS = 6
 LOOP_MIN_TOKENS = 12
 LOOP_MAX_NGRAM = 8
 INAUDIBLE = "[inaudible]"
+# Segments in a row with one text, this many or more: Whisper saying one sentence again and again
+# over the speech after it (tiny.en, greedy, no VAD: 15 times over 20 s of a demo interview).
+REPEATED_SEGMENTS = 3
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -23,6 +28,17 @@ class Loop:
     end: int  # character offset where the loop ends
     ngram: int
     repeats: int
+
+
+def repeated_segments(texts: Iterable[str]) -> int:
+    """Segments that repeat the one before them word for word, in runs of REPEATED_SEGMENTS
+    or more (case and punctuation aside)."""
+    count = 0
+    for words, run in groupby(tuple(re.findall(r"\w+", text.casefold())) for text in texts):
+        length = sum(1 for _ in run)
+        if words and length >= REPEATED_SEGMENTS:
+            count += length - 1
+    return count
 
 
 def find_loop(text: str) -> Loop | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,7 +12,14 @@ from functools import cache
 
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.transcribe.decode import SAMPLE_RATE, AudioWindow, audio_windows, ends_early
-from fieldcorpus.transcribe.repetition import INAUDIBLE, cut_time, find_loop, mend, words_before
+from fieldcorpus.transcribe.repetition import (
+    INAUDIBLE,
+    cut_time,
+    find_loop,
+    mend,
+    repeated_segments,
+    words_before,
+)
 from fieldcorpus.transcribe.whisper_models import (
     ModelInfo,
     load_openai_model,
@@ -27,9 +33,6 @@ ENGINES = ("faster-whisper", "openai-whisper")
 # Speech that no decoded word overlaps, for this long or longer, counts as skipped: Whisper's
 # beam search can emit one sentence with a timestamp 20-30 s later and jump past what was said.
 SKIPPED_SPEECH_SECONDS = 2.0
-# Segments in a row with one text, this many or more: Whisper saying one sentence again and again
-# over the speech after it (tiny.en, greedy, no VAD: 15 times over 20 s of a demo interview).
-REPEATED_SEGMENTS = 3
 WORD_TOLERANCE_SECONDS = 0.5
 TRUNCATED_WARNING = (
     "the recording ends early ({decoded:.0f} s of the {header:.0f} s its header gives): "
@@ -446,21 +449,6 @@ def _skipped_seconds(segments: list[Segment], regions: list[tuple[float, float]]
     return sum(end - start for start, end in uncovered_speech(segments, regions))
 
 
-def repeated_segments(segments: list[Segment]) -> int:
-    """Segments that repeat the one before them word for word, in runs of REPEATED_SEGMENTS
-    or more (case and punctuation aside)."""
-    count, run, previous = 0, 0, None
-    for segment in [*segments, None]:
-        text = None if segment is None else re.sub(r"[^\w ]+", "", segment.text.lower()).strip()
-        if text and text == previous:
-            run += 1
-            continue
-        if run + 1 >= REPEATED_SEGMENTS:
-            count += run
-        run, previous = 0, text
-    return count
-
-
 def _recover_skipped_speech(
     engine,
     window: AudioWindow,
@@ -474,7 +462,7 @@ def _recover_skipped_speech(
     decode the window again one speech region at a time (neither can cross a region boundary)
     and keep whichever decode repeats less, then misses less."""
     skipped = _skipped_seconds(segments, regions)
-    repeats = repeated_segments(segments)
+    repeats = repeated_segments(s.text for s in segments)
     if not skipped and not repeats:
         return segments
     again = [
@@ -482,7 +470,7 @@ def _recover_skipped_speech(
         for segment in engine.transcribe(window, options, regions, clip_to_speech=True)
     ]
     still = _skipped_seconds(again, regions)
-    still_repeats = repeated_segments(again)
+    still_repeats = repeated_segments(s.text for s in again)
     log.warning(
         "item %s: %.1f s of speech in %.0f-%.0f s had no words and %d segment(s) repeated the "
         "one before; decoded again by speech region: %.1f s without words, %d repeated",
