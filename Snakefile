@@ -28,4 +28,4 @@ include: "rules/provenance.smk"
 rule all:
     default_target: True
     input:
-        get_final_outputs(),
+        requested_outputs(),

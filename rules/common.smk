@@ -123,10 +123,6 @@ def generalise_settings(wildcards):
     return {"generalise": config["pseudonymisation"].get("generalise", {})}
 
 
-def all_shareable_items(wildcards=None):
-    return TARGETS.all_shareable_items()
-
-
 def all_shareable_json(wildcards=None):
     return TARGETS.all_shareable_json()
 
@@ -184,8 +180,8 @@ def all_practice_summaries(wildcards=None):
     return TARGETS.all_practice_summaries()
 
 
-def all_corpora(wildcards=None):
-    return TARGETS.all_corpora()
+def leak_check_inputs(wildcards):
+    return TARGETS.leak_check_inputs()
 
 
 def all_ledger_states(wildcards=None):
@@ -200,10 +196,6 @@ def all_item_lineage(wildcards=None):
     return TARGETS.all_lineage()
 
 
-def all_restricted_lineage(wildcards=None):
-    return TARGETS.all_restricted_lineage()
-
-
 def manifest_item_ids(wildcards=None):
     return sorted(MANIFEST.items)
 
@@ -212,8 +204,8 @@ def practice_qdpx_name(wildcards):
     return f"{config['corpus']['qdpx_project_name']} {wildcards.practice}"
 
 
-def get_final_outputs():
-    return TARGETS.final_outputs()
+def requested_outputs():
+    return TARGETS.requested_outputs()
 
 
 def shareable_report():
@@ -222,9 +214,10 @@ def shareable_report():
 
 
 def crate_inputs(wildcards):
-    """Every shareable output the workflow makes, and the Snakemake report once it exists."""
+    """The leak check's report (it waits for every other shareable output), and the Snakemake
+    report once it exists."""
     inputs = {
-        "files": TARGETS.crate_inputs(),
+        "leak_check": LAYOUT.leak_check,
         "manifest": config["manifest"],
         "register": config["register"],
     }
@@ -232,6 +225,10 @@ def crate_inputs(wildcards):
     if report_path and os.path.isfile(report_path):
         inputs["report"] = report_path
     return inputs
+
+
+def crate_files(wildcards):
+    return TARGETS.crate_files()
 
 
 def crate_settings(wildcards):

@@ -27,6 +27,7 @@ rule ro_crate:
         crate=config["provenance"],
         snakemake_version=SNAKEMAKE_VERSION,
         ledgers=all_ledgers,
+        files=crate_files,
         lineage=all_item_lineage,
     script:
         "../scripts/ro_crate.py"

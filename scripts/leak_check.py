@@ -13,4 +13,5 @@ run_rule(
     gate_hits=snakemake.params.gate_hits,
     lineage=list(snakemake.params.lineage),
     lineage_shared=dict(snakemake.params.lineage_shared),
+    lineage_dirs=(snakemake.output.lineage, snakemake.output.restricted_lineage),
 )

@@ -4,7 +4,7 @@ from fieldcorpus.provenance.jobs import ro_crate
 run_rule(
     snakemake,
     ro_crate,
-    files=[*snakemake.input.files, *snakemake.params.lineage],
+    files=list(snakemake.params.files),
     lineage=list(snakemake.params.lineage),
     manifest=snakemake.input.manifest,
     report=snakemake.input.get("report"),

@@ -154,6 +154,31 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=rank)  # stable: a module's tests keep their order
 
 
+MODULE_SECONDS: dict[tuple[str, str], float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Seconds per module and worker (setup, call and teardown), for the summary below."""
+    node = getattr(report, "node", None)
+    worker = node.gateway.id if node is not None else "main"
+    key = (worker, report.nodeid.split("::", 1)[0])
+    MODULE_SECONDS[key] = MODULE_SECONDS.get(key, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Where the suite's time went, module by module on each worker, in the order they ran: the
+    figure to balance LONGEST_FIRST by."""
+    if not MODULE_SECONDS:
+        return
+    terminalreporter.section("seconds per module and worker")
+    for worker in sorted({worker for worker, _ in MODULE_SECONDS}):
+        modules = [(m, s) for (w, m), s in MODULE_SECONDS.items() if w == worker]
+        terminalreporter.write_line(f"{worker}: {sum(s for _, s in modules):.0f} s")
+        for module, seconds in modules:
+            if seconds >= 5:
+                terminalreporter.write_line(f"  {seconds:7.1f}  {module}")
+
+
 def session_root(tmp_path_factory) -> Path:
     """A folder every worker of this session shares (each worker's basetemp is inside it)."""
     base = tmp_path_factory.getbasetemp()

@@ -60,6 +60,15 @@ def atomic_copy(source: str | os.PathLike, path: str | os.PathLike, mode: int) -
         return _atomic_write(path, mode, lambda handle: shutil.copyfileobj(original, handle))
 
 
+# Snakemake dates a directory() output by an empty file it keeps inside, created with the
+# process umask when missing: a job that creates it first, with its zone's mode, sets the mode.
+DIRECTORY_MARKER = ".snakemake_timestamp"
+
+
+def create_directory_marker(directory: str | os.PathLike, mode: int) -> Path:
+    return atomic_write_bytes(Path(directory) / DIRECTORY_MARKER, b"", mode)
+
+
 def remove_stale_partials(path: str | os.PathLike) -> None:
     """Remove the hidden temporary files a killed writer of `path` left (SIGKILL runs no
     cleanup). Only for a job's own outputs, before it writes them: Snakemake lets one job at a

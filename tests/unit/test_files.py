@@ -9,12 +9,14 @@ from fieldcorpus.files import (
     atomic_output_path,
     atomic_write_text,
     commit_output,
+    create_directory_marker,
     make_restricted_dirs,
     read_tsv,
     remove_stale_partials,
     sha256_file,
     tsv_text,
 )
+from snakemake import io
 
 
 def mode(path):
@@ -30,6 +32,22 @@ def test_restricted_dirs_and_files_ignore_a_permissive_umask(tmp_path):
         os.umask(old)
     assert mode(tmp_path / "restricted") == 0o700 and mode(directory) == 0o700
     assert mode(path) == 0o600
+
+
+def test_a_directory_outputs_marker_keeps_its_zones_mode_when_snakemake_touches_it(tmp_path):
+    old = os.umask(0)
+    try:
+        folder = make_restricted_dirs(tmp_path / "restricted" / "provenance")
+        marker = create_directory_marker(folder, RESTRICTED_FILE_MODE)
+        # What Snakemake does to a directory() output once its job is done (IOFile.touch).
+        snakemake_touched = io.IOFile(str(folder))
+        snakemake_touched.flags["directory"] = True
+        snakemake_touched.touch()
+    finally:
+        os.umask(old)
+    assert marker == folder / ".snakemake_timestamp" and marker.read_bytes() == b""
+    assert mode(marker) == 0o600
+    assert [p.name for p in folder.iterdir()] == [".snakemake_timestamp"]
 
 
 def test_atomic_write_replaces_and_leaves_no_partial_file(tmp_path):

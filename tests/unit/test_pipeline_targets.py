@@ -56,7 +56,16 @@ def test_the_targets_of_the_demo():
     assert targets.layout.leak_check in outputs
     assert not set(targets.all_lineage()) & set(outputs)
     assert targets.crate_inputs() == [p for p in shareable if p != targets.layout.crate]
-    assert targets.crate_files() == targets.crate_inputs() + targets.all_lineage()
+    # rule all asks for the rest: what the leak check waits for is not asked for twice.
+    requested = targets.requested_outputs()
+    assert set(requested) | set(targets.leak_check_inputs()) == set(outputs)
+    assert not set(requested) & set(targets.leak_check_inputs())
+    assert set(targets.crate_inputs()) == {*targets.leak_check_inputs(), targets.layout.leak_check}
+    assert targets.crate_files() == [
+        *targets.crate_inputs(),
+        *targets.all_lineage(),
+        targets.layout.lineage_marker,
+    ]
     restricted = [p for p in outputs if not p.startswith("results/shareable/")]
     risk = [p for p in restricted if p.startswith("results/restricted/risk/")]
     assert risk == [f"results/restricted/risk/{g}.{ext}" for g in ("P01", "P02")

@@ -28,6 +28,8 @@ from fieldcorpus.files import (
     RESTRICTED_FILE_MODE,
     SHAREABLE_FILE_MODE,
     atomic_write_text,
+    create_directory_marker,
+    make_restricted_dirs,
     read_json,
     sha256_file,
     write_restricted_json,
@@ -162,9 +164,11 @@ def leak_check(
     gate_hits: str,
     lineage: list[dict] | None = None,
     lineage_shared: dict | None = None,
+    lineage_dirs: tuple[str, str] | None = None,
 ) -> None:
-    """Every item's lineage records first (`lineage`: pipeline.targets.lineage_targets), so
-    that they are scanned with the rest; then two scans of the shareable tree: every ledger and
+    """Every item's lineage records first (`lineage`: pipeline.targets.lineage_targets, into
+    `lineage_dirs`, the shareable and the restricted folder), so that they are scanned with the
+    rest; then two scans of the shareable tree: every ledger and
     register string (the leak check), and
     identifier shapes in every shareable text (the residual-identifier gate, which needs no
     ledger: it catches what detection missed in corpora, casebooks, QDA sources and summaries
@@ -172,6 +176,11 @@ def leak_check(
     pipeline = pipeline_version()
     for target in lineage or []:
         write_item_lineage(target, lineage_shared or {}, pipeline)
+    if lineage_dirs:
+        shareable_lineage, restricted_lineage = lineage_dirs
+        Path(shareable_lineage).mkdir(parents=True, exist_ok=True)
+        create_directory_marker(shareable_lineage, SHAREABLE_FILE_MODE)
+        create_directory_marker(make_restricted_dirs(restricted_lineage), RESTRICTED_FILE_MODE)
     log.info("lineage of %d items written", len(lineage or []))
     allowed = load_allow_list(allow_list)
     by_practice = {

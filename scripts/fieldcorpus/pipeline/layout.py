@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fieldcorpus.files import DIRECTORY_MARKER
+
 PRACTICE = "{practice}"
 ITEM_ID = "{item_id}"
 # The group name of study-wide outputs beside the per-practice ones (corpus/all, qda/all.qdpx).
@@ -103,8 +105,12 @@ class Layout:
     def redaction_log(self, practice: str = PRACTICE, item_id: str = ITEM_ID) -> str:
         return f"{self.restricted}/redaction-log/{practice}/{item_id}.tsv"
 
+    @property
+    def restricted_lineage_dir(self) -> str:
+        return f"{self.restricted}/provenance"
+
     def restricted_lineage(self, item_id: str = ITEM_ID) -> str:
-        return f"{self.restricted}/provenance/{item_id}.json"
+        return f"{self.restricted_lineage_dir}/{item_id}.json"
 
     @property
     def audit_tsv(self) -> str:
@@ -121,8 +127,18 @@ class Layout:
     ) -> str:
         return f"{self.shareable}/audio/{practice}/{item_id}.{ext}"
 
+    @property
+    def lineage_dir(self) -> str:
+        """The lineage records: one folder, an output of leak_check (rules/pseudonymise.smk)."""
+        return f"{self.shareable}/provenance"
+
     def lineage(self, item_id: str = ITEM_ID) -> str:
-        return f"{self.shareable}/provenance/{item_id}.json"
+        return f"{self.lineage_dir}/{item_id}.json"
+
+    @property
+    def lineage_marker(self) -> str:
+        """Snakemake's completion marker in the lineage folder (an empty file)."""
+        return f"{self.lineage_dir}/{DIRECTORY_MARKER}"
 
     def corpus(self, group: str = PRACTICE, name: str = "corpus.parquet") -> str:
         return f"{self.shareable}/corpus/{group}/{name}"
