@@ -28,4 +28,4 @@ include: "rules/provenance.smk"
 rule all:
     default_target: True
     input:
-        requested_outputs(),
+        get_final_outputs(),

@@ -204,8 +204,8 @@ def practice_qdpx_name(wildcards):
     return f"{config['corpus']['qdpx_project_name']} {wildcards.practice}"
 
 
-def requested_outputs():
-    return TARGETS.requested_outputs()
+def get_final_outputs():
+    return TARGETS.final_outputs()
 
 
 def shareable_report():
