@@ -7,8 +7,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -134,6 +137,7 @@ LONGEST_FIRST = (
     "integration/test_shareable_audio.py",
     "integration/test_transcription_long.py",
     "integration/test_slurm.py",
+    # Both read second_demo_run: one after the other, so that one worker makes it.
     "integration/test_resilience.py",
     "integration/test_provenance.py",
     "integration/test_risk_report.py",
@@ -223,3 +227,112 @@ def demo_run(tmp_path_factory):
         path for path in finished.keys() | now.keys() if finished.get(path) != now.get(path)
     )
     assert not changed, f"a test changed the shared demo run; give it a copy_run(): {changed[:5]}"
+
+
+def start_snakemake(workdir: Path, umask: int) -> subprocess.Popen:
+    """A run in the background, in its own process group, under `umask`."""
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d",
+               str(workdir), "--cores", "2"]  # fmt: skip
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=lambda: os.umask(umask),
+    )
+
+
+def kill_when(process: subprocess.Popen, condition, timeout: float = 900) -> None:
+    """SIGKILL the whole process group as soon as `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail("the run finished before it could be killed")
+        if condition():
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    pytest.fail("the kill condition never held")
+
+
+def resume(workdir: Path, umask: int = 0o022) -> subprocess.CompletedProcess:
+    """The README's documented command after a killed run."""
+    old = os.umask(umask)
+    try:
+        unlock = snakemake(workdir, "--unlock")
+        assert unlock.returncode == 0, unlock.stderr
+        return snakemake(workdir)
+    finally:
+        os.umask(old)
+
+
+@dataclass
+class SecondRun:
+    workdir: Path
+    refused: subprocess.CompletedProcess  # a second run started while the first was running
+    unreadable_after_kill: list[str]  # output JSON files the kill left half-written
+    resumed: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="session")
+def second_demo_run(demo_run, tmp_path_factory) -> SecondRun:
+    """A second run of the demo from scratch, in a fresh directory holding only the first
+    run's ledger: started under umask 000, a concurrent run refused while it transcribes, then
+    killed (SIGKILL) mid-transcription and resumed as the README says. Made once per session,
+    like demo_run (a full run is the dearest thing here), for the resilience test and the
+    reproducibility test (test_provenance) to read, never to change."""
+    root = session_root(tmp_path_factory)
+    workdir = root / "second-demo-run"
+    record = root / "second-demo-run.json"
+    with open(root / "second-demo-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            record.write_text(json.dumps(_make_second_run(demo_run, workdir)))
+    facts = json.loads(record.read_text())
+    return SecondRun(
+        workdir,
+        subprocess.CompletedProcess([], **facts["refused"]),
+        facts["unreadable_after_kill"],
+        subprocess.CompletedProcess([], **facts["resumed"]),
+    )
+
+
+def _make_second_run(demo_run: Path, workdir: Path) -> dict:
+    make_workdir(workdir)
+    ledgers = workdir / "results/restricted/ledger"
+    ledgers.mkdir(parents=True)
+    for path in [workdir / "results", workdir / "results/restricted", ledgers]:
+        path.chmod(0o700)
+    for ledger in (demo_run / "results/restricted/ledger").glob("*.tsv"):
+        shutil.copy2(ledger, ledgers / ledger.name)
+    transcripts = workdir / "results/restricted/transcripts"
+    process = start_snakemake(workdir, umask=0)
+
+    def mid_transcription() -> bool:
+        done = list(transcripts.rglob("*.json")) if transcripts.exists() else []
+        return 1 <= len(done) < 8
+
+    deadline = time.monotonic() + 900
+    while not mid_transcription() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    refused = snakemake(workdir)
+    kill_when(process, mid_transcription)
+    unreadable = []
+    for path in (workdir / "results").rglob("*.json"):
+        try:
+            json.loads(path.read_text())
+        except ValueError:
+            unreadable.append(path.relative_to(workdir).as_posix())
+    resumed = resume(workdir, umask=0)
+
+    def facts(result: subprocess.CompletedProcess) -> dict:
+        return {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+
+    return {
+        "refused": facts(refused),
+        "unreadable_after_kill": unreadable,
+        "resumed": facts(resumed),
+    }

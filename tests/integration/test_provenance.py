@@ -16,7 +16,7 @@ from fieldcorpus.formats import TRANSCRIPT_FORMATS
 from fieldcorpus.manifest import RECORDING_KINDS
 from rocrate.rocrate import ROCrate
 
-from tests.conftest import copy_run, make_workdir, snakemake, tree_digest
+from tests.conftest import copy_run, snakemake, tree_digest
 
 pytestmark = pytest.mark.integration
 
@@ -191,17 +191,11 @@ def test_the_audit_finds_a_manifest_row_never_processed(demo_run, tmp_path):
     assert "audit FAILED: 1 finding(s)" in result.stdout
 
 
-def test_two_from_scratch_runs_produce_identical_shareable_trees(demo_run, tmp_path):
-    """A second run in a fresh directory with the first run's ledger (and nothing else of it)."""
-    workdir = make_workdir(tmp_path / "second")
-    ledgers = workdir / RESTRICTED / "ledger"
-    ledgers.mkdir(parents=True)
-    for path in [workdir / "results", workdir / RESTRICTED, ledgers]:
-        path.chmod(0o700)
-    for ledger in (demo_run / RESTRICTED / "ledger").glob("*.tsv"):
-        shutil.copy2(ledger, ledgers / ledger.name)
-    result = snakemake(workdir, offline=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_two_from_scratch_runs_produce_identical_shareable_trees(demo_run, second_demo_run):
+    """second_demo_run (tests/conftest.py): a second run in a fresh directory with the first
+    run's ledger and nothing else of it (killed once while transcribing, then resumed)."""
+    workdir = second_demo_run.workdir
+    assert second_demo_run.resumed.returncode == 0, second_demo_run.resumed.stderr[-3000:]
     first, second = tree_digest(demo_run / SHAREABLE), tree_digest(workdir / SHAREABLE)
     crate = "ro-crate-metadata.json"
     assert {k: v for k, v in first.items() if k != crate} == {

@@ -3,89 +3,31 @@ whatever the umask (issue 9)."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import stat
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, copy_run, make_workdir, shareable_digest, snakemake
+from tests.conftest import copy_run, kill_when, resume, shareable_digest, start_snakemake
 from tests.integration.test_demo_pipeline import assert_logs_name_no_one
 
 pytestmark = pytest.mark.integration
 
 
-def start_snakemake(workdir: Path, umask: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d",
-               str(workdir), "--cores", "2"]  # fmt: skip
-    return subprocess.Popen(
-        command,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=lambda: os.umask(umask),
-    )
-
-
-def kill_when(process: subprocess.Popen, condition, timeout: float = 900) -> None:
-    """SIGKILL the whole process group as soon as `condition()` holds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("the run finished before it could be killed")
-        if condition():
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            return
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
-    pytest.fail("the kill condition never held")
-
-
-def resume(workdir: Path, umask: int = 0o022) -> subprocess.CompletedProcess:
-    """The README's documented command after a killed run."""
-    old = os.umask(umask)
-    try:
-        unlock = snakemake(workdir, "--unlock")
-        assert unlock.returncode == 0, unlock.stderr
-        return snakemake(workdir)
-    finally:
-        os.umask(old)
-
-
-def assert_outputs_complete(root: Path) -> None:
-    for path in root.rglob("*.json"):
-        json.loads(path.read_text())
-
-
 def test_killed_during_transcription_resumes_to_identical_outputs_with_umask_000(
-    demo_run, tmp_path
+    demo_run, second_demo_run
 ):
-    workdir = make_workdir(tmp_path / "run")
-    transcripts = workdir / "results/restricted/transcripts"
-    process = start_snakemake(workdir, umask=0)
-
-    def mid_transcription() -> bool:
-        done = list(transcripts.rglob("*.json")) if transcripts.exists() else []
-        return 1 <= len(done) < 8
-
-    deadline = time.monotonic() + 900
-    while not mid_transcription() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    second = snakemake(workdir)
-    assert second.returncode != 0
-    assert "cannot be locked" in (second.stdout + second.stderr).lower()
-    kill_when(process, mid_transcription)
-    assert_outputs_complete(workdir / "results")
-    result = resume(workdir, umask=0)
-    assert result.returncode == 0, result.stderr[-3000:]
+    """second_demo_run (tests/conftest.py): killed while transcribing, then resumed."""
+    workdir, refused, resumed = (
+        second_demo_run.workdir,
+        second_demo_run.refused,
+        second_demo_run.resumed,
+    )
+    assert refused.returncode != 0
+    assert "cannot be locked" in (refused.stdout + refused.stderr).lower()
+    assert second_demo_run.unreadable_after_kill == []
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert shareable_digest(workdir / "results/shareable") == shareable_digest(
         demo_run / "results/shareable"
     )
@@ -96,7 +38,8 @@ def test_killed_during_transcription_resumes_to_identical_outputs_with_umask_000
         mode = stat.S_IMODE(os.stat(path).st_mode)
         assert mode == (0o700 if path.is_dir() else 0o600), path
     assert not [p for p in workdir.rglob("*.partial") if not p.name.startswith(".")]
-    assert_logs_name_no_one(workdir, second.stdout + second.stderr + result.stdout + result.stderr)
+    terminal = refused.stdout + refused.stderr + resumed.stdout + resumed.stderr
+    assert_logs_name_no_one(workdir, terminal)
 
 
 def test_killed_during_corpus_assembly_resumes_to_identical_outputs(demo_run, tmp_path):

@@ -49,6 +49,9 @@ def test_set_resources_and_groups_name_real_rules():
     assert {"pseudonymise_item", "render_shareable_transcript"} <= set(PROFILE["groups"])
     assert set(PROFILE["group-components"]) == set(PROFILE["groups"].values())
     assert all(batch > 1 for batch in PROFILE["group-components"].values())
+    # A bad input fails its own job: a group fails whole, so the jobs that read raw files, and
+    # the leak check that may fail by design, each keep their own sbatch.
+    assert not {"transcribe_recording", "extract_document", "leak_check"} & set(PROFILE["groups"])
 
 
 def test_the_gpu_request_waits_in_the_profile_for_cuda():
