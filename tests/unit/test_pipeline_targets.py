@@ -55,11 +55,14 @@ def test_the_targets_of_the_demo():
     # the crate lists them.
     assert targets.layout.leak_check in outputs
     assert not set(targets.all_lineage()) & set(outputs)
-    assert targets.crate_inputs() == [p for p in shareable if p != targets.layout.crate]
+    assert targets.final_shareable_outputs() == [p for p in shareable if p != targets.layout.crate]
     assert set(targets.leak_check_inputs()) < set(outputs)
-    assert set(targets.crate_inputs()) == {*targets.leak_check_inputs(), targets.layout.leak_check}
+    assert set(targets.final_shareable_outputs()) == {
+        *targets.leak_check_inputs(),
+        targets.layout.leak_check,
+    }
     assert targets.crate_files() == [
-        *targets.crate_inputs(),
+        *targets.final_shareable_outputs(),
         *targets.all_lineage(),
         targets.layout.lineage_marker,
     ]

@@ -236,7 +236,7 @@ class Targets:
         """The shareable outputs the leak check waits for: all but itself and the crate."""
         return [*self.all_shareable_items(), *self.all_shareable_audio(), *self.all_corpora()]
 
-    def crate_inputs(self) -> list[str]:
+    def final_shareable_outputs(self) -> list[str]:
         """What the crate lists: every shareable output but the crate itself and the lineage
         records (which come with leak-check.tsv, one of these)."""
         prefix = f"{self.layout.shareable}/"
@@ -248,4 +248,4 @@ class Targets:
 
     def crate_files(self) -> list[str]:
         """Every shareable output the crate lists (all but the crate itself)."""
-        return [*self.crate_inputs(), *self.all_lineage(), self.layout.lineage_marker]
+        return [*self.final_shareable_outputs(), *self.all_lineage(), self.layout.lineage_marker]
