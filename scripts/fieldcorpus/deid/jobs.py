@@ -178,7 +178,6 @@ def leak_check(
         write_item_lineage(target, lineage_shared or {}, pipeline)
     if lineage_dirs:
         shareable_lineage, restricted_lineage = lineage_dirs
-        Path(shareable_lineage).mkdir(parents=True, exist_ok=True)
         create_directory_marker(shareable_lineage, SHAREABLE_FILE_MODE)
         create_directory_marker(make_restricted_dirs(restricted_lineage), RESTRICTED_FILE_MODE)
     log.info("lineage of %d items written", len(lineage or []))
