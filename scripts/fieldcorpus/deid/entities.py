@@ -4,6 +4,8 @@ and spaCy NER, minus the allow-list. Each detection carries its source and a sco
 from __future__ import annotations
 
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache, lru_cache
 
@@ -590,15 +592,28 @@ def _capitalised_words(
 def load_ner(model_name: str, models_dir: str | None = None):
     """Load a spaCy pipeline with only what NER needs (installed, or fetched into models_dir);
     once per process."""
-    import spacy
+    from fieldcorpus.models import spacy_pipeline, spacy_pipeline_needs_torch
 
-    from fieldcorpus.models import spacy_pipeline
+    pipeline = spacy_pipeline(model_name, models_dir)
+    with _torch_hidden(not spacy_pipeline_needs_torch(pipeline)):
+        import spacy
 
-    nlp = spacy.load(
-        spacy_pipeline(model_name, models_dir),
-        exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"],
-    )
+        nlp = spacy.load(pipeline, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
     return nlp
+
+
+@contextmanager
+def _torch_hidden(hide: bool):
+    """thinc imports PyTorch whenever it is installed (1 s of every detection job); spaCy's
+    CNN pipelines never use it. Hidden only while spaCy first loads, so later imports work."""
+    hide = hide and "torch" not in sys.modules and "thinc" not in sys.modules
+    if hide:
+        sys.modules["torch"] = None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if hide and sys.modules.get("torch", False) is None:
+            del sys.modules["torch"]
 
 
 def _pattern_detection(unit_id, text, hit: PatternHit, source: str, pseudonym=None, surface=""):
