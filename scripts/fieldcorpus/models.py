@@ -55,12 +55,15 @@ def spacy_cache_dir(models_dir: str | os.PathLike, name: str) -> Path:
 
 
 def _spacy_package_available(name: str) -> bool:
-    if name in BUNDLED_SPACY_PIPELINES:
-        return True
+    return name in BUNDLED_SPACY_PIPELINES or _package_spec(name) is not None
+
+
+def _package_spec(name: str):
+    """The import spec of an installed package, None for a name no package has."""
     try:
-        return importlib.util.find_spec(name) is not None
+        return importlib.util.find_spec(name)
     except (ImportError, ValueError):
-        return False
+        return None
 
 
 def hub_models(config: dict) -> list[HubModel]:
@@ -127,7 +130,7 @@ def spacy_pipeline_needs_torch(pipeline: str) -> bool:
     by its meta.json. True where that cannot be read."""
     path = Path(pipeline).expanduser()
     if not path.is_dir():
-        spec = importlib.util.find_spec(pipeline)
+        spec = _package_spec(pipeline)
         if spec is None or not spec.submodule_search_locations:
             return True
         path = Path(next(iter(spec.submodule_search_locations)))
