@@ -132,16 +132,22 @@ def test_a_window_that_skipped_speech_is_decoded_again_by_speech_region():
 
         calls: list[bool] = []
 
-        def transcribe(self, window, options, regions, clip_to_speech=False):
+        def transcribe(self, window, options, regions, clip_to_speech=False, max_new_tokens=None):
             self.calls.append(clip_to_speech)
-            return iter(full if clip_to_speech else full[1:])
+            if not clip_to_speech:
+                return iter(full[1:])
+            return iter([s for s in full if any(a <= s.start < b for a, b in regions)])
+
+        @staticmethod
+        def without_prompt(options):
+            return options
 
     engine, recovered = RegionByRegion(), []
     window = AudioWindow(0.0, np.zeros(16000 * 13, dtype=np.float32))
     kept = _recover_skipped_speech(
         engine, window, TranscriptionOptions(), regions, full[1:], "X1", recovered
     )
-    assert kept == full and engine.calls == [True]
+    assert kept == full and engine.calls == [True, True]  # the first region alone, then the rest
     assert recovered == [{"window": [0.0, 13.0], "skipped_s": 5.0, "after_s": 0.0}]
     engine.calls.clear()
     assert _recover_skipped_speech(engine, window, TranscriptionOptions(), regions, full, "X1", [])
@@ -173,9 +179,13 @@ def test_one_sentence_said_again_and_again_is_decoded_again_by_speech_region():
     heard = [said("Start small.", 0.0, 2.0), said("Pick one thing.", 2.0, 12.0)]
 
     class RegionByRegion:
-        def transcribe(self, window, options, regions, clip_to_speech=False):
+        def transcribe(self, window, options, regions, clip_to_speech=False, max_new_tokens=None):
             assert clip_to_speech
             return iter(heard)
+
+        @staticmethod
+        def without_prompt(options):
+            return options
 
     recovered: list[dict] = []
     window = AudioWindow(0.0, np.zeros(16000 * 12, dtype=np.float32))

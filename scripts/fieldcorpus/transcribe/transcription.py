@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from fieldcorpus.errors import FieldcorpusError
@@ -34,6 +34,19 @@ ENGINES = ("faster-whisper", "openai-whisper")
 # beam search can emit one sentence with a timestamp 20-30 s later and jump past what was said.
 SKIPPED_SPEECH_SECONDS = 2.0
 WORD_TOLERANCE_SECONDS = 0.5
+# A clip decoded on its own (a speech region, a stretch between bleeps) holds at most this many
+# tokens a second, timestamps included: about twice the fastest speech. A decoder that goes on
+# is looping or making speech up, and without a cap it runs to Whisper's 448-token context,
+# which on a 0.2-s sliver between two bleeps costs more than a 30-s clip of speech. Caps are
+# rounded up to these steps (one engine call per step); longer clips keep Whisper's own limit.
+CLIP_TOKENS_PER_SECOND = 12
+CLIP_TOKENS_AT_LEAST = 16
+CLIP_TOKEN_CAPS = (32, 64, 128)
+# Skipped speech is decoded again in clips of consecutive speech regions spanning at most this
+# long: a decoder cannot jump past more than one clip, and every clip costs a 30-s encoder pass,
+# so one clip per region (often 1-3 s each) cost two to three times as much. A clip that still
+# misses speech, or repeats itself, is decoded once more one region at a time.
+RECOVERY_CLIP_SECONDS = 10.0
 TRUNCATED_WARNING = (
     "the recording ends early ({decoded:.0f} s of the {header:.0f} s its header gives): "
     "the transcript covers what decodes; supply the complete file and rerun for the rest"
@@ -110,16 +123,24 @@ class FasterWhisperEngine:
     def identity(self) -> dict:
         return {"model": {"id": self.model_info.id, "sha256": self.model_info.sha256}}
 
+    @staticmethod
+    def without_prompt(options: TranscriptionOptions) -> TranscriptionOptions:
+        """What a call's later decodes see once the prompt is reset: hotwords, no prompt."""
+        return replace(options, initial_prompt=None)
+
     def transcribe(
         self,
         window: AudioWindow,
         options: TranscriptionOptions,
         regions: list[tuple[float, float]],
         clip_to_speech: bool = False,
+        max_new_tokens: int | None = None,
     ) -> Iterator[Segment]:
         extra = {}
         if clip_to_speech:
             extra["clip_timestamps"] = _speech_clips(window, regions) or [0.0, 0.0]
+        if max_new_tokens is not None:
+            extra["max_new_tokens"] = max_new_tokens
         segments, _ = self.model.transcribe(
             window.samples,
             beam_size=options.beam_size,
@@ -179,12 +200,19 @@ class OpenAIWhisperEngine:
             "converted_checkpoint_sha256": self.checkpoint_sha256,
         }
 
+    @staticmethod
+    def without_prompt(options: TranscriptionOptions) -> TranscriptionOptions:
+        """What a call's later decodes see once the prompt is reset: nothing (the hotwords
+        only ever ride in the initial prompt here)."""
+        return replace(options, initial_prompt=None, hotwords=())
+
     def transcribe(
         self,
         window: AudioWindow,
         options: TranscriptionOptions,
         regions: list[tuple[float, float]],
         clip_to_speech: bool = False,
+        max_new_tokens: int | None = None,
     ) -> Iterator[Segment]:
         import whisper
 
@@ -193,6 +221,8 @@ class OpenAIWhisperEngine:
         if options.vad_filter or clip_to_speech:
             # openai-whisper has no VAD of its own: it decodes only our Silero regions.
             extra["clip_timestamps"] = _speech_clips(window, regions) or [0.0, 0.0]
+        if max_new_tokens is not None:
+            extra["sample_len"] = max_new_tokens
         result = whisper.transcribe(
             self.model,
             window.samples,
@@ -245,6 +275,38 @@ def make_engine(settings: dict, threads: int = 1, models_dir: str | None = None)
     raise FieldcorpusError(
         None, f"unknown transcription engine '{engine}'", f"use one of {ENGINES}"
     )
+
+
+def clip_token_cap(seconds: float) -> int | None:
+    """The most tokens one decode of a clip this long may generate (None: Whisper's own)."""
+    wanted = CLIP_TOKENS_AT_LEAST + CLIP_TOKENS_PER_SECOND * min(seconds, 30.0)
+    return next((cap for cap in CLIP_TOKEN_CAPS if wanted <= cap), None)
+
+
+def transcribe_by_clip(
+    engine, window: AudioWindow, options: TranscriptionOptions, clips: list[tuple[float, float]]
+) -> list[Segment]:
+    """Each clip decoded on its own (the decoder never sees the audio between them), with at
+    most clip_token_cap(its length) tokens per decode.
+
+    One engine call per cap. Whisper resets the prompt after every decode unless it conditions
+    on previous text, so in one call for all clips only the first clip heard the initial
+    prompt: that clip goes alone, with the prompt, and the others without it, hearing what
+    they heard before. Conditioned on previous text, the clips stay in one call, uncapped."""
+    if not clips:
+        return []
+    if options.condition_on_previous_text:
+        return list(engine.transcribe(window, options, clips, clip_to_speech=True))
+    calls: dict[tuple[bool, int | None], list[tuple[float, float]]] = {}
+    for number, (start, end) in enumerate(clips):
+        calls.setdefault((number == 0, clip_token_cap(end - start)), []).append((start, end))
+    segments: list[Segment] = []
+    for (prompted, cap), group in calls.items():
+        settings = options if prompted else engine.without_prompt(options)
+        segments += engine.transcribe(
+            window, settings, group, clip_to_speech=True, max_new_tokens=cap
+        )
+    return sorted(segments, key=lambda segment: segment.start)
 
 
 def _without_loop(
@@ -459,21 +521,18 @@ def _recover_skipped_speech(
     recovered: list[dict],
 ) -> list[Segment]:
     """When the decoder jumped past speech, or said one sentence again and again over it,
-    decode the window again one speech region at a time (neither can cross a region boundary)
-    and keep whichever decode repeats less, then misses less."""
+    decode the window again in short clips of speech (see _decode_again) and keep whichever
+    decode repeats less, then misses less."""
     skipped = _skipped_seconds(segments, regions)
     repeats = repeated_segments(s.text for s in segments)
     if not skipped and not repeats:
         return segments
-    again = [
-        _without_loop(segment, engine, window, options, item_id)
-        for segment in engine.transcribe(window, options, regions, clip_to_speech=True)
-    ]
+    again = _decode_again(engine, window, options, regions, item_id)
     still = _skipped_seconds(again, regions)
     still_repeats = repeated_segments(s.text for s in again)
     log.warning(
         "item %s: %.1f s of speech in %.0f-%.0f s had no words and %d segment(s) repeated the "
-        "one before; decoded again by speech region: %.1f s without words, %d repeated",
+        "one before; decoded again in clips of speech: %.1f s without words, %d repeated",
         item_id,
         skipped,
         window.offset,
@@ -492,6 +551,61 @@ def _recover_skipped_speech(
         record |= {"repeated": repeats, "repeated_after": still_repeats if better else repeats}
     recovered.append(record)
     return again if better else segments
+
+
+def recovery_clips(
+    regions: list[tuple[float, float]], seconds: float = RECOVERY_CLIP_SECONDS
+) -> list[list[tuple[float, float]]]:
+    """Consecutive speech regions packed into clips spanning at most `seconds` (a longer
+    region is a clip of its own)."""
+    clips: list[list[tuple[float, float]]] = []
+    for region in regions:
+        if clips and region[1] - clips[-1][0][0] <= seconds:
+            clips[-1].append(region)
+        else:
+            clips.append([region])
+    return clips
+
+
+def _decode_again(
+    engine,
+    window: AudioWindow,
+    options: TranscriptionOptions,
+    regions: list[tuple[float, float]],
+    item_id: str,
+) -> list[Segment]:
+    """The window decoded again clip by clip (recovery_clips), neither a jump nor a loop can
+    cross a clip's end; a clip that still misses speech or repeats a segment, once more region
+    by region."""
+    clips = recovery_clips(regions)
+    bounds = [(clip[0][0], clip[-1][1]) for clip in clips]
+    decoded = _decode_clips(engine, window, options, bounds, item_id)
+    missed = uncovered_speech(decoded, regions)
+    again = []
+    for clip, (start, end) in zip(clips, bounds, strict=True):
+        inside = [s for s in decoded if _within(s, start, end)]
+        if len(clip) > 1 and (
+            any(a < end and b > start for a, b in missed)
+            or repeated_segments(s.text for s in inside)
+        ):
+            again.append(clip)
+    if not again:
+        return decoded
+    kept = [s for s in decoded if not any(_within(s, c[0][0], c[-1][1]) for c in again)]
+    redone = _decode_clips(engine, window, options, [r for c in again for r in c], item_id)
+    return sorted(kept + redone, key=lambda segment: segment.start)
+
+
+def _within(segment: Segment, start: float, end: float) -> bool:
+    # A clip's segments start at its first frame or later (10 ms frames).
+    return start - 0.05 <= segment.start < end
+
+
+def _decode_clips(engine, window, options, clips, item_id: str) -> list[Segment]:
+    return [
+        _without_loop(segment, engine, window, options, item_id)
+        for segment in transcribe_by_clip(engine, window, options, clips)
+    ]
 
 
 def _spent(spent: dict[str, float], phase: str, since: float) -> float:
@@ -539,6 +653,5 @@ def transcribe_clips(
             for start, end in clips
             if min(end, window.end) - max(start, window.offset) > 0
         ]
-        if inside:
-            segments += engine.transcribe(window, options, inside, clip_to_speech=True)
+        segments += transcribe_by_clip(engine, window, options, inside)
     return _units_from_segments(segments)
