@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fieldcorpus-installed
+# Independent prerequisites run side by side: chromium's download beside pip's install.
+MAKEFLAGS += --jobs=2
 
 .PHONY: demo test test-deps setup lint clean-demo
 
