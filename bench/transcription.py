@@ -12,7 +12,7 @@ configuration (config.yaml's model and beam); the engines grid's is faster-whisp
 detection and speaker turns), their ratios to the anchor, WER against the demo scripts (both
 sides normalised by Whisper's EnglishTextNormalizer: case, punctuation, spelling, numbers),
 10-second stretches with speech but no words (a decoder that skipped speech), windows decoded
-again by speech region, and speaker attribution against the scripted turns; then peak RSS of 10-
+again in clips of speech, and speaker attribution against the scripted turns; then peak RSS of 10-
 and 60-minute recordings, each in a fresh subprocess."""
 
 from __future__ import annotations
