@@ -581,18 +581,19 @@ def _decode_again(
     bounds = [(clip[0][0], clip[-1][1]) for clip in clips]
     decoded = _decode_clips(engine, window, options, bounds, item_id)
     missed = uncovered_speech(decoded, regions)
-    again = []
+    again: list[tuple[list[tuple[float, float]], tuple[float, float]]] = []
     for clip, (start, end) in zip(clips, bounds, strict=True):
         inside = [s for s in decoded if _within(s, start, end)]
         if len(clip) > 1 and (
             any(a < end and b > start for a, b in missed)
             or repeated_segments(s.text for s in inside)
         ):
-            again.append(clip)
+            again.append((clip, (start, end)))
     if not again:
         return decoded
-    kept = [s for s in decoded if not any(_within(s, c[0][0], c[-1][1]) for c in again)]
-    redone = _decode_clips(engine, window, options, [r for c in again for r in c], item_id)
+    kept = [s for s in decoded if not any(_within(s, *span) for _, span in again)]
+    regions_again = [region for clip, _ in again for region in clip]
+    redone = _decode_clips(engine, window, options, regions_again, item_id)
     return sorted(kept + redone, key=lambda segment: segment.start)
 
 
