@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from fieldcorpus.corpus.tables import KINDS, word_count
+from fieldcorpus.corpus.columns import KINDS, word_count
 from fieldcorpus.files import (
     SHAREABLE_FILE_MODE,
     atomic_write_bytes,

@@ -6,14 +6,13 @@ generated from the same schema, so the three files and their documentation never
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fieldcorpus.deid.generalise import GROUPS
+from fieldcorpus.corpus.columns import KINDS, SHARED_ROLES, SORT_KEY, corpus_rows
 from fieldcorpus.files import (
     SHAREABLE_FILE_MODE,
     atomic_output_path,
@@ -21,23 +20,6 @@ from fieldcorpus.files import (
     commit_output,
     read_json,
 )
-from fieldcorpus.units import UnitDocument
-
-KINDS = ["interview", "clinic_review", "observation", "document", "workshop", "meeting"]
-ROLES = [
-    "gp",
-    "nurse",
-    "practice_manager",
-    "receptionist",
-    "pharmacist",
-    "patient",
-    "facilitator",
-    "researcher",
-    "other",
-]
-# Roles as shared: the manifest's, or their groups where pseudonymisation.generalise.roles is on.
-SHARED_ROLES = ROLES + [group for group in GROUPS if group not in ROLES]
-SORT_KEY = ["collected_on", "item_id", "sequence"]
 
 
 def _field(name: str, arrow_type: pa.DataType, nullable: bool, description: str) -> pa.Field:
@@ -82,37 +64,6 @@ _PANDAS_DTYPES = {
     "word_count": "Int32",
     "ocr": "bool",
 }
-_WORDS = re.compile(r"\S+")
-
-
-def word_count(text: str) -> int:
-    return len(_WORDS.findall(text))
-
-
-def corpus_rows(document: UnitDocument) -> list[dict]:
-    item = document["item"]
-    rows = []
-    for sequence, unit in enumerate(document["units"], start=1):
-        rows.append(
-            {
-                "practice": item["practice"],
-                "wave": item["wave"],
-                "collected_on": item["collected_on"],
-                "item_id": item["item_id"],
-                "kind": item["kind"],
-                "role": item["role"],
-                "unit_id": unit["id"],
-                "sequence": sequence,
-                "speaker": unit.get("speaker"),
-                "start_s": unit.get("start"),
-                "end_s": unit.get("end"),
-                "page": unit.get("page"),
-                "text": unit["text"],
-                "word_count": word_count(unit["text"]),
-                "ocr": bool(unit.get("ocr", False)),
-            }
-        )
-    return rows
 
 
 def build_corpus(item_paths: list[str | Path]) -> pd.DataFrame:
