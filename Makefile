@@ -3,15 +3,19 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fieldcorpus-installed
-# Independent prerequisites run side by side: chromium's download beside pip's install.
+# Independent prerequisites run side by side: chromium's download beside pip's install, lint
+# beside the test suite.
 MAKEFLAGS += --jobs=2
 
-.PHONY: demo test test-deps setup lint clean-demo
+.PHONY: demo test test-suite test-deps setup lint clean-demo
 
 demo: setup
 	$(BIN)/snakemake --profile profiles/default
 
-test: setup lint test-deps
+# Lint runs beside the suite (it takes seconds; either failing fails `make test`).
+test: lint test-suite
+
+test-suite: setup test-deps
 	$(BIN)/pytest
 
 # The casebook browser test needs Debian's chromium. Installed once (CI runs as root); where it
