@@ -129,21 +129,24 @@ def shared_run_digest(workdir: Path) -> dict[str, str]:
     }
 
 
-# The suite runs in two workers (pytest -n 2 --dist loadfile, pyproject.toml): a module stays on
-# one worker, and modules start in this order, the longest first, so that no long module starts
-# last. The first builds the shared demo run; the second needs none, so that its worker is busy
-# meanwhile. Modules not named here follow, in collection order.
+# The suite runs in three workers on two cores (pytest -n 3 --dist loadfile, pyproject.toml):
+# a worker waiting on SLURM's queue or between Snakemake jobs leaves its core to the others. A
+# module stays on one worker, and modules start in this order, the longest first, so that no long
+# module starts last. The first builds the shared demo run; the next two need none before their
+# end, so that their workers are busy meanwhile. Modules not named here follow, in collection
+# order.
 LONGEST_FIRST = (
     "integration/test_shareable_audio.py",
     "integration/test_transcription_long.py",
     "integration/test_slurm.py",
+    "integration/test_audio_timing_shift.py",
     # Both read second_demo_run: one after the other, so that one worker makes it.
     "integration/test_resilience.py",
     "integration/test_provenance.py",
+    "integration/test_transcription_skips.py",
     "integration/test_risk_report.py",
     "integration/test_review_desk.py",
     "integration/test_pseudonymisation_pipeline.py",
-    "integration/test_transcription_skips.py",
     "integration/test_walkthrough.py",
     "integration/test_demo_pipeline.py",
     "integration/test_offline.py",
