@@ -21,6 +21,18 @@ from fieldcorpus.errors import FieldcorpusError, ManifestError
 from fieldcorpus.paths import SCHEMA_DIR
 
 RECORDING_KINDS = frozenset({"interview", "clinic_review", "workshop", "meeting"})
+# The roles a manifest row may give (the enum in manifest.schema.yaml says the same).
+ROLES = (
+    "gp",
+    "nurse",
+    "practice_manager",
+    "receptionist",
+    "pharmacist",
+    "patient",
+    "facilitator",
+    "researcher",
+    "other",
+)
 MANIFEST_COLUMNS = (
     "item_id",
     "practice",

@@ -58,3 +58,14 @@ def test_register_aliases_and_allow_list(tmp_path):
     allow = tmp_path / "allow.txt"
     allow.write_text("# comment\nPeak  Flow\nNHS # inline\n", encoding="utf-8")
     assert load_allow_list(allow) == {"peak flow", "nhs"}
+
+
+def test_the_roles_are_the_manifest_and_register_schemas_roles():
+    import yaml
+    from fieldcorpus.manifest import ROLES
+    from fieldcorpus.paths import SCHEMA_DIR
+
+    manifest = yaml.safe_load((SCHEMA_DIR / "manifest.schema.yaml").read_text())
+    register = yaml.safe_load((SCHEMA_DIR / "register.schema.yaml").read_text())
+    assert tuple(manifest["properties"]["role"]["enum"]) == ROLES
+    assert tuple(register["properties"]["role"]["enum"]) == ("", *ROLES)

@@ -6,22 +6,12 @@ from __future__ import annotations
 import re
 
 from fieldcorpus.deid.generalise import GROUPS
+from fieldcorpus.manifest import ROLES
 from fieldcorpus.units import UnitDocument
 
 KINDS = ["interview", "clinic_review", "observation", "document", "workshop", "meeting"]
-ROLES = [
-    "gp",
-    "nurse",
-    "practice_manager",
-    "receptionist",
-    "pharmacist",
-    "patient",
-    "facilitator",
-    "researcher",
-    "other",
-]
 # Roles as shared: the manifest's, or their groups where pseudonymisation.generalise.roles is on.
-SHARED_ROLES = ROLES + [group for group in GROUPS if group not in ROLES]
+SHARED_ROLES = list(ROLES) + [group for group in GROUPS if group not in ROLES]
 SORT_KEY = ["collected_on", "item_id", "sequence"]
 
 _WORDS = re.compile(r"\S+")

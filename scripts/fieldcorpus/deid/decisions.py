@@ -42,7 +42,7 @@ from fieldcorpus.files import (
     read_tsv,
     tsv_text,
 )
-from fieldcorpus.manifest import REGISTER_COLUMNS, load_allow_list, load_register
+from fieldcorpus.manifest import REGISTER_COLUMNS, ROLES, load_allow_list, load_register
 
 DECISIONS_FILE = "decisions.tsv"
 DECISION_COLUMNS = (
@@ -57,17 +57,6 @@ DECISION_COLUMNS = (
     "items",
     "files",
     "undone_at",
-)
-PERSON_ROLES = (
-    "gp",
-    "nurse",
-    "practice_manager",
-    "receptionist",
-    "pharmacist",
-    "patient",
-    "facilitator",
-    "researcher",
-    "other",
 )
 # action -> what it writes
 ACTIONS = {
@@ -386,7 +375,7 @@ class Desk:
             return self._merge(entry, text, target)
         role = ""
         if action == "person":
-            if target not in PERSON_ROLES:
+            if target not in ROLES:
                 raise DecisionError(
                     "invalid", entry.item_id, "pick the person's role", "choose one from the list"
                 )

@@ -21,7 +21,6 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from fieldcorpus.cli.desk.clips import clip_wav
 from fieldcorpus.cli.desk.runner import Run
 from fieldcorpus.deid.decisions import (
-    PERSON_ROLES,
     DecisionError,
     Desk,
     fits,
@@ -29,6 +28,7 @@ from fieldcorpus.deid.decisions import (
     review_queues,
 )
 from fieldcorpus.deid.residual import read_hits
+from fieldcorpus.manifest import ROLES
 
 LOOPBACK = "127.0.0.1"
 CSP = (
@@ -123,7 +123,7 @@ def create_app(desk: Desk, run: Run, command: str, token: str) -> Flask:
                 "decided": sum(1 for e in shown if e["decision"]),
                 "practices": practices,
                 "persons": {p: desk.persons(p) for p in practices},
-                "roles": PERSON_ROLES,
+                "roles": ROLES,
                 "fingerprint": desk.fingerprint(),
                 "decisions": desk.decisions()[::-1],
                 "then": then(),
