@@ -129,12 +129,11 @@ def shared_run_digest(workdir: Path) -> dict[str, str]:
     }
 
 
-# The suite runs in three workers on two cores (pytest -n 3 --dist loadfile, pyproject.toml):
-# a worker waiting on SLURM's queue or between Snakemake jobs leaves its core to the others. A
-# module stays on one worker, and modules start in this order, the longest first, so that no long
-# module starts last. The first builds the shared demo run; the next two need none before their
-# end, so that their workers are busy meanwhile. Modules not named here follow, in collection
-# order.
+# The suite runs in two workers (pytest -n 2 --dist loadfile, pyproject.toml): a module stays on
+# one worker, and modules start in this order, the longest first, so that no long module starts
+# last. The first builds the shared demo run; the next two need none before their end, so that
+# the other worker is busy meanwhile. Modules not named here follow, in collection order. (Three
+# workers kept both cores busy but cost as much CPU again in contention: no faster.)
 LONGEST_FIRST = (
     "integration/test_shareable_audio.py",
     "integration/test_transcription_long.py",
