@@ -1,8 +1,10 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from fieldcorpus.errors import ManifestError
-from fieldcorpus.manifest import load_allow_list, load_manifest, load_register
+from fieldcorpus.manifest import ROLES, load_allow_list, load_manifest, load_register
+from fieldcorpus.paths import SCHEMA_DIR
 
 HEADER = "item_id\tpractice\twave\tcollected_on\tkind\trole\tpath\tlanguage\tnotes\tspeakers\n"
 
@@ -61,10 +63,6 @@ def test_register_aliases_and_allow_list(tmp_path):
 
 
 def test_the_roles_are_the_manifest_and_register_schemas_roles():
-    import yaml
-    from fieldcorpus.manifest import ROLES
-    from fieldcorpus.paths import SCHEMA_DIR
-
     manifest = yaml.safe_load((SCHEMA_DIR / "manifest.schema.yaml").read_text())
     register = yaml.safe_load((SCHEMA_DIR / "register.schema.yaml").read_text())
     assert tuple(manifest["properties"]["role"]["enum"]) == ROLES
