@@ -4,12 +4,14 @@ audio; kept to short clips because openai-whisper on CPU is several times slower
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from fieldcorpus.transcribe.transcription import transcribe_recording
 from fieldcorpus.transcribe.whisper_models import resolve_model
 
-from tests.conftest import DEMO
+from tests.conftest import DEMO, REPO
 from tests.support.evaluation import normalise, word_error_rate
 from tests.support.media import demo_speech, write_wav
 
@@ -75,6 +77,34 @@ def test_same_weights_and_greedy_decoding_give_the_same_text(openai_clips, model
     assert len(openai["engine"]["converted_checkpoint_sha256"]) == 64
     starts = [u["start"] for u in openai["units"]]
     assert starts == sorted(starts) and all(u["words"] for u in openai["units"])
+
+
+THREADS_AFTER_DECODING = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from fieldcorpus.transcribe.transcription import transcribe_recording
+result = transcribe_recording(sys.argv[2], "X", json.loads(sys.argv[3]), 1, sys.argv[4])
+print(json.dumps({"units": len(result["units"]), "torch_threads": torch.get_num_threads()}))
+"""
+
+
+def test_openai_whisper_keeps_to_the_threads_it_was_given(tmp_path, models_dir):
+    """Word alignment's numba kernel shares torch's OpenMP pool: a job given one thread must
+    not find torch on every core after its first aligned window. A fresh process, so that
+    nothing this one ran has set numba up already."""
+    item, recording, _ = CLIPS[0]
+    path, _ = clip(tmp_path, item, recording, 12)
+    settings = json.dumps({**GREEDY, "engine": "openai-whisper"})
+    result = subprocess.run(
+        [sys.executable, "-c", THREADS_AFTER_DECODING, str(REPO / "scripts"), str(path),
+         settings, models_dir],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts["units"] > 0
+    assert facts["torch_threads"] == 1
 
 
 @pytest.mark.parametrize("item", [item for item, _, _ in CLIPS])

@@ -191,7 +191,12 @@ class OpenAIWhisperEngine:
         self.device, self.compute_type = device, "float16" if device == "cuda" else "float32"
         checkpoint, self.checkpoint_sha256 = openai_checkpoint(model, models_dir)
         if device == "cpu":
+            import numba
+
             torch.set_num_threads(max(1, threads))
+            # Word alignment runs a numba-parallel kernel whose OpenMP pool is torch's: left at
+            # numba's default, its first run widens torch to every core of the machine.
+            numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
         self.model = _openai_model(str(checkpoint), device)
 
     def identity(self) -> dict:
