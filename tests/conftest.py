@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -70,7 +71,7 @@ def snakemake(workdir: Path, *args: str, offline: bool = False, timeout: int = 1
     ]
     if offline:
         command = network_isolation_prefix() + command
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         command, cwd=workdir, capture_output=True, text=True, timeout=timeout, env=env
     )
@@ -161,14 +162,38 @@ def pytest_collection_modifyitems(config, items):
 
 
 MODULE_SECONDS: dict[tuple[str, str], float] = {}
+MODULE_CPU_SECONDS: dict[tuple[str, str], float] = {}
+_CPU_AT_LAST_REPORT = [0.0]
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process and of every child it has waited for (Snakemake runs, decoders);
+    not of SLURM jobs, which slurmd starts."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    now = _cpu_seconds()
+    # An attribute of the report travels from an xdist worker to the controller with it.
+    outcome.get_result().cpu_seconds = now - _CPU_AT_LAST_REPORT[0]
+    _CPU_AT_LAST_REPORT[0] = now
 
 
 def pytest_runtest_logreport(report):
-    """Seconds per module and worker (setup, call and teardown), for the summary below."""
+    """Seconds and CPU seconds per module and worker (setup, call and teardown), for the
+    summary below."""
     node = getattr(report, "node", None)
     worker = node.gateway.id if node is not None else "main"
     key = (worker, report.nodeid.split("::", 1)[0])
     MODULE_SECONDS[key] = MODULE_SECONDS.get(key, 0.0) + report.duration
+    cpu = getattr(report, "cpu_seconds", 0.0)
+    MODULE_CPU_SECONDS[key] = MODULE_CPU_SECONDS.get(key, 0.0) + cpu
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -176,13 +201,17 @@ def pytest_terminal_summary(terminalreporter):
     figure to balance LONGEST_FIRST by."""
     if not MODULE_SECONDS:
         return
-    terminalreporter.section("seconds per module and worker")
+    terminalreporter.section("seconds per module and worker (wall, then CPU)")
     for worker in sorted({worker for worker, _ in MODULE_SECONDS}):
-        modules = [(m, s) for (w, m), s in MODULE_SECONDS.items() if w == worker]
-        terminalreporter.write_line(f"{worker}: {sum(s for _, s in modules):.0f} s")
-        for module, seconds in modules:
-            if seconds >= 5:
-                terminalreporter.write_line(f"  {seconds:7.1f}  {module}")
+        modules = [(m, s, MODULE_CPU_SECONDS.get((w, m), 0.0))
+                   for (w, m), s in MODULE_SECONDS.items() if w == worker]  # fmt: skip
+        terminalreporter.write_line(
+            f"{worker}: {sum(s for _, s, _ in modules):.0f} s, "
+            f"CPU {sum(c for _, _, c in modules):.0f} s"
+        )
+        for module, seconds, cpu in modules:
+            if seconds >= 5 or cpu >= 5:
+                terminalreporter.write_line(f"  {seconds:7.1f}  {cpu:7.1f}  {module}")
 
 
 def session_root(tmp_path_factory) -> Path:
