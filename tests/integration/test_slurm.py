@@ -172,7 +172,6 @@ def snakemake_on_cluster(workdir: Path, profile: Path, cluster: dict, *args: str
         **os.environ,
         "SLURM_CONF": cluster["SLURM_CONF"],
         "HF_HUB_OFFLINE": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
     }
     # Its own process group, so an interrupted test ends Snakemake and everything it started.
     process = subprocess.Popen(
@@ -265,7 +264,7 @@ def test_the_demo_through_the_slurm_profile_equals_a_local_run(slurm_cluster, re
 
 def preflight_run(workdir: Path, profile: Path, *args: str, path: str | None = None):
     """Snakemake with a cluster profile, no cluster needed: the pre-flight stops it at startup."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if path is not None:
         env["PATH"] = path
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
