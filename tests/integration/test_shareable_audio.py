@@ -1,7 +1,8 @@
 """Shareable audio on the demo: every recording opted in (`audio: {share: redacted}`) on a copy
-of the session's demo run, checked and repaired by the pipeline's ears, then heard again here by
-eight decoders (tiny.en and base, greedy and beam 5, with and without VAD). Word timings that do
-not fit the audio: test_audio_timing_shift.py.
+of the session's demo run, checked and repaired by the pipeline's ears, then heard by eight
+decoders (tiny.en and base, greedy and beam 5, with and without VAD): six decode here, and the
+two that are the pipeline's own ears are read from the check's record of those very bytes. Word
+timings that do not fit the audio: test_audio_timing_shift.py.
 
 Only the audio jobs and what lists their files (.qdpx, lineage, crate, leak check) rerun. Each
 model is loaded once in this process (transcription caches it) and reused for every decode."""
@@ -20,8 +21,9 @@ import pytest
 import soundfile
 from fieldcorpus.audio.redaction import practice_needles, read_recording, spans_from_tsv
 from fieldcorpus.deid.ledger import Ledger
+from fieldcorpus.files import sha256_file
 from fieldcorpus.manifest import load_register
-from fieldcorpus.transcribe.transcription import transcribe_recording
+from fieldcorpus.transcribe.transcription import TranscriptionOptions, transcribe_recording
 from lxml import etree
 from rocrate.rocrate import ROCrate
 
@@ -66,6 +68,8 @@ HARD_EARS = [
     for vad in (True, False)
 ]
 NS = {"q": "urn:QDA-XML:project:1.0"}
+# The item whose recorded hearing is checked against a fresh decode (a short clinic review).
+SPOT_CHECK = ("P02-W2-CLN-01", "P02")
 
 
 @pytest.fixture(scope="module")
@@ -80,21 +84,68 @@ def audio_run(demo_run, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def hard_hearing(audio_run) -> dict[str, list[tuple[str, str]]]:
-    """Each published copy decoded by each of HARD_EARS: (ear, text) per item. Two decodes at
-    a time, each in its own process on one thread (what each ear hears does not change), so
-    that a core the other test worker leaves idle is used."""
-    decodes = [
-        (item_id, ear, audio_run / SHAREABLE / f"audio/{practice}/{item_id}.flac")
+    """Each published copy heard by each of HARD_EARS: (ear, text) per item.
+
+    Two of the eight ears are the pipeline's own check ears, which heard these very bytes: for
+    them the text is the one the check recorded, taken only when the record's sha256 is the
+    published copy's and its decoder (engine, model, compute type, every decoding parameter,
+    threads) is the ear's. Every other decode runs here, two at a time, each in its own process
+    on one thread (what each ear hears does not change), so that a core the other test worker
+    leaves idle is used."""
+    heard_by_check = {
+        (item_id, index): text
         for item_id, practice in SHARED_ITEMS.items()
-        for ear in HARD_EARS
+        for index, text in recorded_hearing(audio_run, item_id, practice).items()
+    }
+    decodes = [
+        (item_id, index, ear, audio_run / SHAREABLE / f"audio/{practice}/{item_id}.flac")
+        for item_id, practice in SHARED_ITEMS.items()
+        for index, ear in enumerate(HARD_EARS)
+        if (item_id, index) not in heard_by_check
     ]
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        texts = pool.map(_decode_task, [(audio_run, copy, i, ear) for i, ear, copy in decodes])
-        heard: dict[str, list[tuple[str, str]]] = {item_id: [] for item_id in SHARED_ITEMS}
-        for (item_id, ear, _), text in zip(decodes, texts, strict=True):
+        texts = pool.map(_decode_task, [(audio_run, copy, i, ear) for i, _, ear, copy in decodes])
+        decoded = {
+            (item_id, index): text
+            for (item_id, index, _, _), text in zip(decodes, texts, strict=True)
+        }
+    heard: dict[str, list[tuple[str, str]]] = {item_id: [] for item_id in SHARED_ITEMS}
+    for item_id in SHARED_ITEMS:
+        for index, ear in enumerate(HARD_EARS):
             label = f"{ear['model']} beam {ear['beam_size']} vad {ear['vad_filter']}"
+            text = heard_by_check.get((item_id, index), decoded.get((item_id, index)))
             heard[item_id].append((label, text))
     return heard
+
+
+def ear_settings(workdir: Path, ear: dict) -> dict:
+    return {**transcription_config(workdir), **ear, "diarization": False, "language": "en"}
+
+
+def recorded_hearing(workdir: Path, item_id: str, practice: str) -> dict[int, str]:
+    """{HARD_EARS index: text} for the ears whose hearing of the published copy the pipeline's
+    check recorded (restricted/audio/<practice>/<item_id>.check.json)."""
+    record = json.loads(
+        (workdir / RESTRICTED / f"audio/{practice}/{item_id}.check.json").read_text()
+    )
+    copy = workdir / SHAREABLE / f"audio/{practice}/{item_id}.flac"
+    if record.get("audio_sha256") != sha256_file(copy) or record.get("threads") != 1:
+        return {}
+    found = {}
+    for index, ear in enumerate(HARD_EARS):
+        settings = ear_settings(workdir, ear)
+        wanted = {
+            "name": settings.get("engine", "faster-whisper"),
+            "model": settings["model"],
+            "device": "cpu",
+            "compute_type": settings.get("compute_type") or "int8",
+            "parameters": TranscriptionOptions.from_settings(settings).record(),
+        }
+        for heard in record.get("heard", []):
+            decoder = {**heard["decoder"], "model": heard["decoder"]["model"]["id"]}
+            if all(decoder.get(key) == value for key, value in wanted.items()):
+                found[index] = " ".join(unit["text"] for unit in heard["units"])
+    return found
 
 
 def _decode_task(task: tuple[Path, Path, str, dict]) -> str:
@@ -102,7 +153,7 @@ def _decode_task(task: tuple[Path, Path, str, dict]) -> str:
 
 
 def _decode(workdir: Path, recording: Path, item_id: str, ear: dict) -> str:
-    settings = {**transcription_config(workdir), **ear, "diarization": False, "language": "en"}
+    settings = ear_settings(workdir, ear)
     units = transcribe_recording(recording, item_id, settings, 1)["units"]
     return " ".join(unit["text"] for unit in units)
 
@@ -268,6 +319,21 @@ def test_lineage_crate_and_leak_check_list_the_audio(audio_run):
             None,
             "other",
         ]
+
+
+def test_the_check_records_what_its_ears_heard_in_the_published_bytes(audio_run):
+    # The check's two ears are HARD_EARS[3] (tiny.en, beam 5, no VAD) and HARD_EARS[6] (base,
+    # beam 5, VAD); the record holds what they heard in the copy that was published.
+    for item_id, practice in SHARED_ITEMS.items():
+        recorded = recorded_hearing(audio_run, item_id, practice)
+        assert sorted(recorded) == [3, 6], item_id
+        assert all(len(text.split()) > 20 for text in recorded.values()), item_id
+    # The record is what a fresh decode of those bytes hears, word for word (one item and ear:
+    # decoding is deterministic on one thread, so one proves the record is not a summary).
+    item_id, practice = SPOT_CHECK
+    copy = audio_run / SHAREABLE / f"audio/{practice}/{item_id}.flac"
+    fresh = _decode(audio_run, copy, item_id, HARD_EARS[3])
+    assert fresh == recorded_hearing(audio_run, item_id, practice)[3]
 
 
 def test_no_decoder_hears_a_name_in_a_published_copy(audio_run, hard_hearing):

@@ -12,6 +12,7 @@ from fieldcorpus.audio.redaction import (
     Span,
     between_spans,
     check_ears,
+    check_record,
     coverage,
     describe_ear,
     heard_passages,
@@ -174,6 +175,32 @@ def test_span_log_round_trips_and_the_redaction_log_carries_each_ears_result(tmp
     ]
     # The redaction log reads back as its spans only.
     assert spans_from_tsv(tmp_path / "log.tsv") == spans
+
+
+def test_the_check_record_names_the_bytes_heard_and_what_each_ear_heard_in_them(tmp_path):
+    import hashlib
+
+    copy = tmp_path / "copy.flac"
+    copy.write_bytes(b"the last round's copy")
+    units = [{"id": "u00001", "text": "Hello [GP 1].", "start": 0.0, "end": 1.2, "words": []}]
+    decoder = {"name": "faster-whisper", "model": {"id": "bundled:base"}, "compute_type": "int8"}
+    first = EarResult("faster-whisper bundled:base beam 5 VAD", [(0.5, 1.0)], 0.9, units, decoder)
+    rounds = [
+        [first, EarResult("faster-whisper bundled:tiny.en beam 5 no VAD", [], None, [], decoder)],
+        [EarResult(first.ear, [], 0.95, units, decoder),
+         EarResult("faster-whisper bundled:tiny.en beam 5 no VAD", [], None, units[:0], decoder)],
+    ]  # fmt: skip
+    ears = check_ears({"model": "bundled:base", "beam_size": 5}, {})
+    record = check_record(CheckOutcome("pass", [], copy, rounds), ears, 0.8, threads=1)
+    assert record["audio_sha256"] == hashlib.sha256(copy.read_bytes()).hexdigest()
+    assert record["threads"] == 1 and len(record["rounds"]) == 2
+    assert [h["ear"] for h in record["heard"]] == [first.ear, rounds[1][1].ear]
+    assert record["heard"][0] == {
+        "ear": first.ear,
+        "decoder": decoder,
+        "units": [{"id": "u00001", "text": "Hello [GP 1].", "start": 0.0, "end": 1.2}],
+    }
+    assert record["heard"][1]["units"] == [] and record["units"] == record["heard"][0]["units"]
 
 
 def demo_recording() -> Recording:

@@ -92,7 +92,8 @@ def publish_redacted_audio(
     )
     minimum = float(audio_settings.get("check_min_coverage", 0.8))
     write_restricted_json(
-        output_check, {"item": record.public_metadata(), **check_record(outcome, ears, minimum)}
+        output_check,
+        {"item": record.public_metadata(), **check_record(outcome, ears, minimum, threads)},
     )
     # The redaction log is a param, not an output, so that a failed check keeps its record.
     atomic_write_text(

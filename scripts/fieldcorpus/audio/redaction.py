@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from fieldcorpus.errors import FieldcorpusError
-from fieldcorpus.files import RESTRICTED_FILE_MODE, atomic_copy, read_tsv, tsv_text
+from fieldcorpus.files import RESTRICTED_FILE_MODE, atomic_copy, read_tsv, sha256_file, tsv_text
 
 log = logging.getLogger(__name__)
 
@@ -532,6 +532,7 @@ class EarResult:
     passages: list[tuple[float, float]]
     coverage: float | None = None  # the first ear only: words heard between the bleeps
     units: list[dict] | None = None
+    decoder: dict | None = None  # transcribe_recording's `engine` record: what decoded, how
 
     def result(self, min_coverage: float) -> str:
         where = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in self.passages[:10])
@@ -560,7 +561,8 @@ def listen(
 
     results = []
     for number, settings in enumerate(ears):
-        units = transcribe_recording(audio, item_id, settings, threads)["units"]
+        decoded = transcribe_recording(audio, item_id, settings, threads)
+        units = decoded["units"]
         passages = heard_passages(units, pattern)
         share = None
         if number == 0:
@@ -568,7 +570,11 @@ def listen(
             clip_units = transcribe_clips(audio, item_id, settings, clips, threads)
             passages += heard_passages(clip_units, pattern)
             share = coverage(original_units, spans, clip_units)
-        results.append(EarResult(describe_ear(settings), merge_passages(passages), share, units))
+        results.append(
+            EarResult(
+                describe_ear(settings), merge_passages(passages), share, units, decoded["engine"]
+            )
+        )
     return results
 
 
@@ -693,12 +699,17 @@ def _failed(passages: list[tuple[float, float]]) -> str:
     return f"fail: a name heard in {len(passages)} passage(s)"
 
 
-def check_record(outcome: CheckOutcome, ears: list[dict], min_coverage: float) -> dict:
-    """What the check heard, for restricted/audio/<practice>/<item_id>.check.json: the first
-    ear's units of the last round, and every ear's settings and result per round."""
+def check_record(
+    outcome: CheckOutcome, ears: list[dict], min_coverage: float, threads: int = 1
+) -> dict:
+    """What the check heard, for restricted/audio/<practice>/<item_id>.check.json: every ear's
+    settings and result per round; the last round's audio (sha256) and what each ear heard in
+    it, with the decoder that heard it (the first ear's units also as `units`)."""
     last = outcome.rounds[-1]
     return {
         "result": outcome.result,
+        "audio_sha256": sha256_file(outcome.audio),
+        "threads": threads,
         "ears": [
             {
                 "ear": describe_ear(ear),
@@ -712,10 +723,15 @@ def check_record(outcome: CheckOutcome, ears: list[dict], min_coverage: float) -
             [{"ear": e.ear, "result": e.result(min_coverage), "passages": e.passages} for e in r]
             for r in outcome.rounds
         ],
-        "units": [{k: unit[k] for k in ("id", "text", "start", "end")} for unit in last[0].units]
-        if last
-        else [],
+        "units": _unit_texts(last[0].units) if last else [],
+        "heard": [
+            {"ear": e.ear, "decoder": e.decoder, "units": _unit_texts(e.units)} for e in last
+        ],
     }
+
+
+def _unit_texts(units: list[dict] | None) -> list[dict]:
+    return [{k: unit[k] for k in ("id", "text", "start", "end")} for unit in units or []]
 
 
 def redaction_log_tsv(item_id: str, outcome: CheckOutcome, min_coverage: float) -> str:
