@@ -30,22 +30,15 @@ class Loop:
     repeats: int
 
 
-def repeated_runs(texts: Iterable[str]) -> list[tuple[int, int]]:
-    """[first, last + 1) of each run of REPEATED_SEGMENTS or more segments in a row with one
-    text (case and punctuation aside)."""
-    runs, position = [], 0
-    for words, run in groupby(tuple(re.findall(r"\w+", text.casefold())) for text in texts):
-        length = sum(1 for _ in run)
-        if words and length >= REPEATED_SEGMENTS:
-            runs.append((position, position + length))
-        position += length
-    return runs
-
-
 def repeated_segments(texts: Iterable[str]) -> int:
     """Segments that repeat the one before them word for word, in runs of REPEATED_SEGMENTS
     or more (case and punctuation aside)."""
-    return sum(end - start - 1 for start, end in repeated_runs(texts))
+    count = 0
+    for words, run in groupby(tuple(re.findall(r"\w+", text.casefold())) for text in texts):
+        length = sum(1 for _ in run)
+        if words and length >= REPEATED_SEGMENTS:
+            count += length - 1
+    return count
 
 
 def find_loop(text: str) -> Loop | None:

@@ -17,7 +17,6 @@ from fieldcorpus.transcribe.repetition import (
     cut_time,
     find_loop,
     mend,
-    repeated_runs,
     repeated_segments,
     words_before,
 )
@@ -527,28 +526,23 @@ def _recover_skipped_speech(
     recovered: list[dict],
 ) -> list[Segment]:
     """When the decoder jumped past speech, or said one sentence again and again over it,
-    decode the clips of speech around it again (see _clips_to_decode_again and _decode_again)
-    and keep whichever decode of the window repeats less, then misses less."""
+    decode the window again in short clips of speech (see _decode_again) and keep whichever
+    decode repeats less, then misses less."""
     skipped = _skipped_seconds(segments, regions)
     repeats = repeated_segments(s.text for s in segments)
     if not skipped and not repeats:
         return segments
-    clips, replaced = _clips_to_decode_again(segments, regions)
-    redone = _decode_again(engine, window, options, [r for clip in clips for r in clip], item_id)
-    kept = [s for number, s in enumerate(segments) if number not in replaced]
-    again = sorted(kept + redone, key=lambda segment: segment.start)
+    again = _decode_again(engine, window, options, regions, item_id)
     still = _skipped_seconds(again, regions)
     still_repeats = repeated_segments(s.text for s in again)
     log.warning(
         "item %s: %.1f s of speech in %.0f-%.0f s had no words and %d segment(s) repeated the "
-        "one before; %.0f s of it decoded again in clips of speech: %.1f s without words, "
-        "%d repeated",
+        "one before; decoded again in clips of speech: %.1f s without words, %d repeated",
         item_id,
         skipped,
         window.offset,
         window.end,
         repeats,
-        sum(clip[-1][1] - clip[0][0] for clip in clips),
         still,
         still_repeats,
     )
@@ -562,44 +556,6 @@ def _recover_skipped_speech(
         record |= {"repeated": repeats, "repeated_after": still_repeats if better else repeats}
     recovered.append(record)
     return again if better else segments
-
-
-def _clips_to_decode_again(
-    segments: list[Segment], regions: list[tuple[float, float]]
-) -> tuple[list[list[tuple[float, float]]], set[int]]:
-    """The clips of speech (recovery_clips) that hold skipped speech or a run of repeated
-    segments, grown until no decoded segment straddles their edge; and the numbers of the
-    segments their decode replaces: those overlapping them, and every repeated one (a run over
-    no speech at all is made up). Decoding only these, not the whole window, costs in
-    proportion to what went wrong: every clip is a 30-s encoder pass."""
-    runs = repeated_runs(s.text for s in segments)
-    repeated = {number for first, last in runs for number in range(first, last)}
-    trouble = uncovered_speech(segments, regions) + [
-        (segments[first].start, segments[last - 1].end) for first, last in runs
-    ]
-    clips = recovery_clips(regions)
-    bounds = [(clip[0][0], clip[-1][1]) for clip in clips]
-    chosen = {n for n, span in enumerate(bounds) if any(_overlap(span, t) for t in trouble)}
-    while True:
-        reach = [
-            (s.start, s.end)
-            for s in segments
-            if any(_overlap((s.start, s.end), bounds[n]) for n in chosen)
-        ]
-        grown = {n for n, span in enumerate(bounds) if any(_overlap(span, r) for r in reach)}
-        if grown <= chosen:
-            break
-        chosen |= grown
-    replaced = repeated | {
-        number
-        for number, s in enumerate(segments)
-        if any(_overlap((s.start, s.end), bounds[n]) for n in chosen)
-    }
-    return [clips[n] for n in sorted(chosen)], replaced
-
-
-def _overlap(one: tuple[float, float], other: tuple[float, float]) -> bool:
-    return one[0] < other[1] and other[0] < one[1]
 
 
 def recovery_clips(
@@ -623,7 +579,7 @@ def _decode_again(
     regions: list[tuple[float, float]],
     item_id: str,
 ) -> list[Segment]:
-    """The regions decoded again clip by clip (recovery_clips), neither a jump nor a loop can
+    """The window decoded again clip by clip (recovery_clips), neither a jump nor a loop can
     cross a clip's end; a clip that still misses speech or repeats a segment, once more region
     by region."""
     clips = recovery_clips(regions)
