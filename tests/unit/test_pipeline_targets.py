@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from fieldcorpus.audio.redaction import AUDIO_FORMATS
 from fieldcorpus.config import load_config
 from fieldcorpus.manifest import load_manifest
 from fieldcorpus.pipeline.layout import Layout
@@ -88,6 +89,29 @@ def workflow(main=True, lint=False, dryrun=False):
     return SimpleNamespace(
         is_main_process=main, check_envvars=not lint, output_settings=SimpleNamespace(dryrun=dryrun)
     )
+
+
+def test_what_the_gate_removes_with_an_item_does_not_follow_the_audio_setting():
+    # pseudonymise_item takes this list as a param: were it to change with `audio`, opting a
+    # recording in to shareable audio would pseudonymise and render its text again.
+    import yaml
+
+    shared = {**CONFIG, "audio": {"share": "redacted", "format": "wav"}}
+    plain, sharing = (Targets(MANIFEST, Layout.from_config(c), c) for c in (CONFIG, shared))
+    recording = next(item for item in MANIFEST.items.values() if item.is_recording)
+    document = next(item for item in MANIFEST.items.values() if not item.is_recording)
+    made = plain.files_made_from_item(recording)
+    assert made == sharing.files_made_from_item(recording)
+    assert sharing.all_shareable_audio() and set(sharing.all_shareable_audio()) <= {
+        path for item in MANIFEST.items.values() for path in sharing.files_made_from_item(item)
+    }
+    practice, item_id = recording.practice, recording.item_id
+    assert {f"results/shareable/audio/{practice}/{item_id}.{ext}" for ext in AUDIO_FORMATS} <= set(
+        made
+    )
+    assert not [p for p in plain.files_made_from_item(document) if "/audio/" in p]
+    schema = yaml.safe_load((REPO / "config/schemas/config.schema.yaml").read_text())
+    assert tuple(schema["properties"]["audio"]["properties"]["format"]["enum"]) == AUDIO_FORMATS
 
 
 def test_the_run_mode():

@@ -74,8 +74,12 @@ def unknown_items(settings: dict | None, item_ids) -> list[str]:
     return sorted(set((settings or {}).get("items") or {}) - set(item_ids))
 
 
+# config `audio.format` (its schema's enum).
+AUDIO_FORMATS = ("flac", "wav")
+
+
 def audio_extension(settings: dict | None) -> str:
-    return (settings or {}).get("format", "flac")
+    return (settings or {}).get("format", AUDIO_FORMATS[0])
 
 
 @dataclass(frozen=True)

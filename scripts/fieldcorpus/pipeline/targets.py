@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from functools import cached_property
 
-from fieldcorpus.audio.redaction import audio_extension, share_mode
+from fieldcorpus.audio.redaction import AUDIO_FORMATS, audio_extension, share_mode
 from fieldcorpus.formats import TRANSCRIPT_FORMATS, output_key
 from fieldcorpus.manifest import Item, Manifest
 from fieldcorpus.pipeline.layout import (
@@ -119,11 +119,20 @@ class Targets:
         }
 
     def files_made_from_item(self, item: Item) -> list[str]:
-        """Shareable files an earlier run made from an item's text: its files and audio, its
+        """Shareable files an earlier run made from an item's text: its files, any redacted
+        copy of its recording (whether or not `audio` shares it now, in either format), its
         practice's and the study's corpora, casebook, QDA project and summaries, and the
-        leak-check report that passed them. The gate removes them when it withholds the item."""
+        leak-check report that passed them. The gate removes them when it withholds the item.
+
+        The list does not follow `audio`, so that opting a recording in or out of shareable
+        audio does not pseudonymise and render its text again."""
+        copies = [
+            self.layout.shareable_audio(item.practice, item.item_id, ext)
+            for ext in (AUDIO_FORMATS if item.is_recording else ())
+        ]
         return [
-            *self.shareable_files_of_item(item),
+            *self.shareable_item_files(item),
+            *copies,
             *self.corpora_of(item.practice),
             *self.corpora_of(STUDY),
             self.layout.leak_check,
