@@ -23,6 +23,7 @@ DEMO = REPO / "demo"
 
 sys.path.insert(0, str(REPO / "scripts"))
 
+from fieldcorpus.pipeline.startup import job_environment  # noqa: E402
 from fieldcorpus.provenance.crate import without_run_specific  # noqa: E402
 
 # Snakemake's SLURM executor plugin runs `scontrol show config` whenever Snakemake starts. Where
@@ -30,6 +31,9 @@ from fieldcorpus.provenance.crate import without_run_specific  # noqa: E402
 # has stopped its cluster), scontrol retries for 10 s, on every start. Local runs need no SLURM
 # and an empty configuration makes scontrol fail at once; the SLURM test names its cluster's.
 os.environ["SLURM_CONF"] = os.devnull
+# The allocator settings a run gives its jobs (pipeline.startup), here too: the decodes and the
+# peak-memory measurement this suite runs in its own processes run as a pipeline job would.
+os.environ.update(job_environment(os.environ))
 
 
 def shared_path(*parts: str) -> Path:

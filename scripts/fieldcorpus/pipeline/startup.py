@@ -5,12 +5,16 @@ Snakemake reads the workflow again for --lint, for a dry run, and inside every j
 the submitting run only:
 
 - `run` (the submitting process): every check (models cached, GPU request, cluster profile),
-  then the side effects (restricted directories, raw links, the report's facts);
+  then the side effects (the jobs' allocator settings, restricted directories, raw links, the
+  report's facts);
 - `dry-run` (`-n`): the GPU and profile checks only; nothing is written;
 - `lint` (`--lint`) and `job` (a job's own re-read): nothing.
 """
 
 from __future__ import annotations
+
+import os
+from collections.abc import Mapping
 
 from fieldcorpus.errors import FieldcorpusError
 from fieldcorpus.files import make_restricted_dirs
@@ -22,6 +26,11 @@ from fieldcorpus.pipeline.layout import Layout
 from fieldcorpus.provenance.lineage import REPORT_FACTS_KEY, report_facts
 
 RUN_MODES = ("run", "dry-run", "lint", "job")
+# Whisper allocates and frees its attention buffers (54-72 MB for tiny.en and base) for every
+# 30-s window, above the 32 MB up to which glibc keeps freed memory for reuse: each is a fresh
+# mmap whose pages the kernel zeroes and faults in again, 10-15% of a decode's CPU. Freed memory
+# up to 128 MB is kept for reuse instead (a few tens of MB more resident per job).
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=134217728:glibc.malloc.trim_threshold=134217728"
 
 
 def run_mode(workflow) -> str:
@@ -37,6 +46,14 @@ def run_mode(workflow) -> str:
     if output_settings is not None and output_settings.dryrun:
         return "dry-run"
     return "run"
+
+
+def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """What jobs should find in their environment that `environ` lacks: the allocator settings
+    above, unless GLIBC_TUNABLES is set already (the user's own is kept as it is). glibc reads
+    them when a process starts, so they are set in the submitting run, whose jobs (local or
+    SLURM, which exports the submitting environment) inherit them."""
+    return {} if "GLIBC_TUNABLES" in environ else {"GLIBC_TUNABLES": MALLOC_TUNABLES}
 
 
 def _cluster_problems(workflow, config: dict) -> list[str]:
@@ -70,6 +87,7 @@ def prepare_run(mode: str, workflow, config: dict, manifest: Manifest, layout: L
         raise FieldcorpusError(None, problems[0])
     if mode == "dry-run":
         return
+    os.environ.update(job_environment(os.environ))
     make_restricted_dirs(layout.restricted)
     link_raw_items(manifest, config["fieldwork_dir"], layout.restricted)
     # Read by the report's landing page (report/workflow.rst); never by a rule.
