@@ -68,6 +68,12 @@ HARD_EARS = [
     for vad in (True, False)
 ]
 NS = {"q": "urn:QDA-XML:project:1.0"}
+# The pipeline's two check ears (config audio.check_ears) among HARD_EARS: base with beam 5 and
+# VAD, and the other bundled model (tiny.en) with beam 5 and no VAD.
+CHECK_EARS = sorted(
+    HARD_EARS.index({"model": model, "beam_size": 5, "vad_filter": vad})
+    for model, vad in (("bundled:base", True), ("bundled:tiny.en", False))
+)
 # The item whose recorded hearing is checked against a fresh decode (a short clinic review).
 SPOT_CHECK = ("P02-W2-CLN-01", "P02")
 
@@ -113,7 +119,8 @@ def hard_hearing(audio_run) -> dict[str, list[tuple[str, str]]]:
     for item_id in SHARED_ITEMS:
         for index, ear in enumerate(HARD_EARS):
             label = f"{ear['model']} beam {ear['beam_size']} vad {ear['vad_filter']}"
-            text = heard_by_check.get((item_id, index), decoded.get((item_id, index)))
+            key = (item_id, index)
+            text = heard_by_check[key] if key in heard_by_check else decoded[key]
             heard[item_id].append((label, text))
     return heard
 
@@ -322,18 +329,18 @@ def test_lineage_crate_and_leak_check_list_the_audio(audio_run):
 
 
 def test_the_check_records_what_its_ears_heard_in_the_published_bytes(audio_run):
-    # The check's two ears are HARD_EARS[3] (tiny.en, beam 5, no VAD) and HARD_EARS[6] (base,
-    # beam 5, VAD); the record holds what they heard in the copy that was published.
+    # The record holds what the check's two ears heard in the copy that was published.
+    assert CHECK_EARS == [3, 6]
+    recorded = {}
     for item_id, practice in SHARED_ITEMS.items():
-        recorded = recorded_hearing(audio_run, item_id, practice)
-        assert sorted(recorded) == [3, 6], item_id
-        assert all(len(text.split()) > 20 for text in recorded.values()), item_id
+        recorded[item_id] = recorded_hearing(audio_run, item_id, practice)
+        assert sorted(recorded[item_id]) == CHECK_EARS, item_id
+        assert all(len(text.split()) > 20 for text in recorded[item_id].values()), item_id
     # The record is what a fresh decode of those bytes hears, word for word (one item and ear:
     # decoding is deterministic on one thread, so one proves the record is not a summary).
     item_id, practice = SPOT_CHECK
     copy = audio_run / SHAREABLE / f"audio/{practice}/{item_id}.flac"
-    fresh = _decode(audio_run, copy, item_id, HARD_EARS[3])
-    assert fresh == recorded_hearing(audio_run, item_id, practice)[3]
+    assert _decode(audio_run, copy, item_id, HARD_EARS[3]) == recorded[item_id][3]
 
 
 def test_no_decoder_hears_a_name_in_a_published_copy(audio_run, hard_hearing):
