@@ -4,8 +4,14 @@ job's re-read."""
 
 from __future__ import annotations
 
+import os
+import platform
+import subprocess
+import sys
 from types import SimpleNamespace
 
+import pytest
+import yaml
 from fieldcorpus.audio.redaction import AUDIO_FORMATS
 from fieldcorpus.config import load_config
 from fieldcorpus.manifest import load_manifest
@@ -94,8 +100,6 @@ def workflow(main=True, lint=False, dryrun=False):
 def test_what_the_gate_removes_with_an_item_does_not_follow_the_audio_setting():
     # pseudonymise_item takes this list as a param: were it to change with `audio`, opting a
     # recording in to shareable audio would pseudonymise and render its text again.
-    import yaml
-
     shared = {**CONFIG, "audio": {"share": "redacted", "format": "wav"}}
     plain, sharing = (Targets(MANIFEST, Layout.from_config(c), c) for c in (CONFIG, shared))
     recording = next(item for item in MANIFEST.items.values() if item.is_recording)
@@ -115,13 +119,6 @@ def test_what_the_gate_removes_with_an_item_does_not_follow_the_audio_setting():
 
 
 def test_jobs_get_allocator_settings_that_keep_whisper_sized_buffers_for_reuse():
-    import os
-    import platform
-    import subprocess
-    import sys
-
-    import pytest
-
     assert job_environment({}) == {"GLIBC_TUNABLES": MALLOC_TUNABLES}
     assert job_environment({"GLIBC_TUNABLES": "glibc.malloc.arena_max=2"}) == {}
     if platform.libc_ver()[0] != "glibc":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import soundfile
@@ -178,8 +180,6 @@ def test_span_log_round_trips_and_the_redaction_log_carries_each_ears_result(tmp
 
 
 def test_the_check_record_names_the_bytes_heard_and_what_each_ear_heard_in_them(tmp_path):
-    import hashlib
-
     copy = tmp_path / "copy.flac"
     copy.write_bytes(b"the last round's copy")
     units = [{"id": "u00001", "text": "Hello [GP 1].", "start": 0.0, "end": 1.2, "words": []}]
